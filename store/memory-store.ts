@@ -1,0 +1,292 @@
+import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import {
+  AlreadyExistsError, ConflictError, NotFoundError, ValidationError, findKind,
+  type Resource,
+} from "../resources/index.ts";
+import { compileSelectors } from "./selectors.ts";
+import { WatchHub } from "./watch-hub.ts";
+import {
+  FOREGROUND_FINALIZER, ORPHAN_FINALIZER, keyString,
+  type DeleteOptions, type ListOptions, type ListResult, type ObjectKey, type ResourceStore, type StoreEvent,
+  type Watch, type WatchOptions,
+} from "./store.ts";
+
+/** JournalRecord is one committed change as a persistence layer sees it. */
+export interface JournalRecord {
+  revision: number;
+  op: "put" | "delete";
+  key: string;
+  object?: Resource;
+}
+
+/**
+ * Persistence makes committed changes durable. `append` is called in revision order and resolves once the
+ * record is on stable storage (implementations batch concurrent appends into one fsync: group commit).
+ */
+export interface Persistence {
+  load(): Promise<{ revision: number; objects: Resource[] }>;
+  append(record: JournalRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** StoreOptions tune a store; `now` is injectable for tests. */
+export interface StoreOptions {
+  /** historyLimit is how many events are kept for watches that resume from a revision. */
+  historyLimit?: number;
+  now?: () => Date;
+}
+
+/** rfc3339 renders a time as Kubernetes does: UTC, second precision. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/**
+ * MemoryStore implements every semantic of ResourceStore over an in-memory index. With a Persistence it is the
+ * durable store: writes are applied to the index at once (so concurrent writers are serialised by the event
+ * loop, never by locks), acknowledged and published to watchers only once the persistence layer has them on
+ * disk.
+ */
+export class MemoryStore implements ResourceStore {
+  private readonly objects = new Map<string, Map<string, Resource>>();
+  private rev: number;
+  private readonly hub: WatchHub;
+  private readonly pending: StoreEvent[] = [];
+  private readonly now: () => Date;
+  private readonly persistence: Persistence | undefined;
+
+  private constructor(revision: number, persistence: Persistence | undefined, options: StoreOptions) {
+    this.rev = revision;
+    this.persistence = persistence;
+    this.hub = new WatchHub(revision, options.historyLimit ?? 10_000);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** open loads what the persistence layer holds (if any) and returns a ready store. */
+  static async open(persistence?: Persistence, options: StoreOptions = {}): Promise<MemoryStore> {
+    const loaded = persistence ? await persistence.load() : { revision: 0, objects: [] };
+    const store = new MemoryStore(loaded.revision, persistence, options);
+    for (const obj of loaded.objects) store.index(obj.kind).set(keyString(keyOfObject(obj)), deepFreeze(obj));
+    return store;
+  }
+
+  revision(): number {
+    return this.rev;
+  }
+
+  async get(key: ObjectKey): Promise<Resource> {
+    const found = this.objects.get(key.kind)?.get(keyString(key));
+    if (!found) throw notFound(key);
+    return found;
+  }
+
+  async list(kind: string, options: ListOptions = {}): Promise<ListResult> {
+    const matches = compileSelectors(options.labelSelector, options.fieldSelector);
+    const after = options.continue ? decodeContinue(options.continue) : "";
+    const keys = [...this.index(kind).keys()].filter((k) => k > after).sort();
+    const items: Resource[] = [];
+    let last = "";
+    let remaining = 0;
+    for (const k of keys) {
+      const obj = this.index(kind).get(k)!;
+      if (options.namespace && obj.metadata.namespace !== options.namespace) continue;
+      if (!matches(obj)) continue;
+      if (options.limit && items.length >= options.limit) {
+        remaining++;
+        continue;
+      }
+      items.push(obj);
+      last = k;
+    }
+    const result: ListResult = { items, resourceVersion: String(this.rev) };
+    if (remaining > 0) Object.assign(result, { continue: encodeContinue(last), remainingItemCount: remaining });
+    return result;
+  }
+
+  async create(input: Resource): Promise<Resource> {
+    const obj = structuredClone(input);
+    const meta = obj.metadata;
+    if (!meta.name) meta.name = `${meta.generateName ?? ""}${randomSuffix()}`;
+    const key = keyOfObject(obj);
+    if (this.index(obj.kind).has(keyString(key))) throw new AlreadyExistsError(`${plural(obj.kind)}.berth.dev "${meta.name}" already exists`);
+    validateOwnerReferences(obj);
+    delete obj.status;
+    const revision = this.rev + 1;
+    obj.metadata = {
+      ...meta,
+      uid: randomUUID(),
+      resourceVersion: String(revision),
+      generation: 1,
+      creationTimestamp: rfc3339(this.now()),
+    };
+    delete obj.metadata.deletionTimestamp;
+    delete obj.metadata.generateName;
+    return this.commit({ type: "ADDED", revision, object: obj });
+  }
+
+  async update(input: Resource): Promise<Resource> {
+    const stored = await this.get(keyOfObject(input));
+    checkPreconditions(stored, input.metadata.resourceVersion);
+    const definition = findKind(stored.kind);
+    const next = structuredClone(input);
+    validateOwnerReferences(next);
+    if (stored.status !== undefined) next.status = structuredClone(stored.status);
+    else delete next.status;
+    next.metadata = {
+      ...next.metadata,
+      name: stored.metadata.name,
+      namespace: stored.metadata.namespace,
+      uid: stored.metadata.uid!,
+      creationTimestamp: stored.metadata.creationTimestamp!,
+      generation: stored.metadata.generation!,
+      resourceVersion: stored.metadata.resourceVersion!,
+    };
+    delete next.metadata.deletionTimestamp;
+    delete next.metadata.generateName;
+    if (stored.metadata.deletionTimestamp) {
+      next.metadata.deletionTimestamp = stored.metadata.deletionTimestamp;
+      const added = (next.metadata.finalizers ?? []).filter((f) => !(stored.metadata.finalizers ?? []).includes(f));
+      if (added.length > 0) throw new ValidationError(`no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`, [{ field: "metadata.finalizers", message: "forbidden while deleting" }]);
+    }
+    const causes = definition?.validateUpdate?.(stored, next) ?? [];
+    if (causes.length > 0) throw new ValidationError(`${stored.kind} "${stored.metadata.name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join("; ")}`, causes);
+    const specChanged = (definition?.specFields ?? ["spec"]).some((f) => !isDeepStrictEqual(stored[f], next[f]));
+    if (specChanged) next.metadata.generation = stored.metadata.generation! + 1;
+    return this.commitUpdate(stored, next);
+  }
+
+  async updateStatus(input: Resource): Promise<Resource> {
+    const stored = await this.get(keyOfObject(input));
+    checkPreconditions(stored, input.metadata.resourceVersion);
+    const next: Resource = { ...structuredClone(stored), status: structuredClone(input.status) };
+    if (next.status === undefined) delete next.status;
+    return this.commitUpdate(stored, next);
+  }
+
+  async delete(key: ObjectKey, options: DeleteOptions = {}): Promise<Resource> {
+    const stored = await this.get(key);
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== stored.metadata.uid) throw new ConflictError(`Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${stored.metadata.uid}`);
+    checkPreconditions(stored, pre?.resourceVersion);
+    if (stored.metadata.deletionTimestamp) return stored;
+    const finalizers = [...(stored.metadata.finalizers ?? [])];
+    if (options.propagationPolicy === "Foreground" && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
+    if (options.propagationPolicy === "Orphan" && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
+    if (finalizers.length === 0) return this.commit({ type: "DELETED", revision: this.rev + 1, object: stored, previous: stored });
+    const next = structuredClone(stored) as Resource;
+    next.metadata.finalizers = finalizers;
+    next.metadata.deletionTimestamp = rfc3339(this.now());
+    next.metadata.deletionGracePeriodSeconds = 0;
+    return this.commit({ type: "MODIFIED", revision: this.rev + 1, object: next, previous: stored });
+  }
+
+  watch(options: WatchOptions, onEvent: (event: StoreEvent) => void): Watch {
+    return this.hub.subscribe(options, () => ({ objects: this.all(options.kind), revision: this.rev }), onEvent);
+  }
+
+  /** watcherCount reports live watches (for metrics). */
+  get watcherCount(): number {
+    return this.hub.watcherCount;
+  }
+
+  async close(): Promise<void> {
+    this.hub.closeAll();
+    await this.persistence?.close();
+  }
+
+  /** commitUpdate finishes an update: a no-op returns the stored object; removing the last finalizer of a deleting object removes it. */
+  private commitUpdate(stored: Resource, next: Resource): Promise<Resource> {
+    if (isDeepStrictEqual(next, stored)) return Promise.resolve(stored);
+    const revision = this.rev + 1;
+    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
+      return this.commit({ type: "DELETED", revision, object: next, previous: stored });
+    }
+    return this.commit({ type: "MODIFIED", revision, object: next, previous: stored });
+  }
+
+  /** commit applies a change to the index now, and acknowledges and publishes it once durable. */
+  private async commit(event: StoreEvent): Promise<Resource> {
+    this.rev = event.revision;
+    const object = structuredClone(event.object) as Resource;
+    object.metadata.resourceVersion = String(event.revision);
+    if (object.metadata.finalizers?.length === 0) delete object.metadata.finalizers;
+    deepFreeze(object);
+    const key = keyString(keyOfObject(object));
+    if (event.type === "DELETED") this.index(object.kind).delete(key);
+    else this.index(object.kind).set(key, object);
+    const committed: StoreEvent = { ...event, object };
+    this.pending.push(committed);
+    await this.persistence?.append(event.type === "DELETED" ? { revision: event.revision, op: "delete", key } : { revision: event.revision, op: "put", key, object });
+    this.flush(event.revision);
+    return object;
+  }
+
+  /** flush publishes, in order, every pending event up to a revision that is now durable. */
+  private flush(upTo: number): void {
+    while (this.pending.length > 0 && this.pending[0]!.revision <= upTo) this.hub.publish(this.pending.shift()!);
+  }
+
+  private index(kind: string): Map<string, Resource> {
+    let map = this.objects.get(kind);
+    if (!map) this.objects.set(kind, (map = new Map()));
+    return map;
+  }
+
+  private all(kind?: string): Resource[] {
+    if (kind) return [...this.index(kind).values()];
+    return [...this.objects.values()].flatMap((m) => [...m.values()]);
+  }
+}
+
+function keyOfObject(obj: Resource): ObjectKey {
+  return { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+}
+
+function plural(kind: string): string {
+  return findKind(kind)?.plural ?? kind.toLowerCase();
+}
+
+function notFound(key: ObjectKey): NotFoundError {
+  return new NotFoundError(`${plural(key.kind)}.berth.dev "${key.name}" not found`);
+}
+
+function checkPreconditions(stored: Resource, resourceVersion: string | undefined): void {
+  if (resourceVersion && resourceVersion !== stored.metadata.resourceVersion)
+    throw new ConflictError(`Operation cannot be fulfilled on ${plural(stored.kind)}.berth.dev "${stored.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+}
+
+function validateOwnerReferences(obj: Resource): void {
+  const controllers = (obj.metadata.ownerReferences ?? []).filter((r) => r.controller);
+  if (controllers.length > 1) throw new ValidationError("only one ownerReference can have controller set to true", [{ field: "metadata.ownerReferences", message: "only one controller reference allowed" }]);
+}
+
+function randomSuffix(): string {
+  let out = "";
+  for (let i = 0; i < 5; i++) out += NAME_ALPHABET[Math.floor(Math.random() * NAME_ALPHABET.length)];
+  return out;
+}
+
+function encodeContinue(lastKey: string): string {
+  return Buffer.from(JSON.stringify({ k: lastKey })).toString("base64url");
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { k?: unknown };
+    if (typeof parsed.k === "string") return parsed.k;
+  } catch {
+    // fall through: a token we cannot read is reported as a bad request below
+  }
+  throw new ValidationError("invalid continue token", [{ field: "continue", message: "cannot be decoded" }]);
+}
