@@ -1,0 +1,93 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { DaemonConfig } from "../resources/config.ts";
+import { openDurableStore, type ResourceStore, type Watch } from "../store/index.ts";
+import { Manager } from "../controllers/runtime/index.ts";
+import type { Logger } from "../controllers/runtime/logger.ts";
+import { createGarbageCollector } from "../controllers/gc/index.ts";
+import {
+  BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
+  type EmbeddedNats, type EventBus,
+} from "../controllers/events/index.ts";
+import { startManifestSync, type ManifestSync } from "../controllers/manifests/index.ts";
+import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
+import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
+
+/** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
+export interface Daemon {
+  store: ResourceStore;
+  api: ApiServer;
+  access: AccessFiles;
+  stop(): Promise<void>;
+}
+
+/**
+ * startDaemon brings berthd up: store (crash-safe, loaded before anything reads it), NATS (embedded unless
+ * `--nats-url`), the event bus and recorder, the API with its certificate and tokens, then the controllers and
+ * the manifests directory. Anything that fails half-way stops what was already started.
+ */
+export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Daemon> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn({ err: error }, "error while stopping"));
+  };
+  try {
+    const started = Date.now();
+    const store = await openDurableStore({ dataDir: config.dataDir, logger: log.child({ component: "store" }) });
+    stops.push(() => store.close());
+    log.info({ revision: store.revision(), ms: Date.now() - started }, "store opened");
+
+    const nats: EmbeddedNats | undefined = config.natsUrl ? undefined : await startEmbeddedNats({ dataDir: config.dataDir, logger: log.child({ component: "nats-server" }) });
+    if (nats) stops.push(() => nats.stop());
+    const bus: EventBus = await connectBus({ url: config.natsUrl ?? nats!.url, logger: log.child({ component: "bus" }) });
+    stops.push(() => bus.close());
+    const changes: Watch = publishStoreChanges(store, bus);
+    stops.push(async () => changes.close());
+    const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
+    const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
+
+    const tokens = await TokenStore.open(join(config.dataDir, "tokens.json"));
+    const tls = await ensureServingCertificate(join(config.dataDir, "tls"), [hostname(), ...(config.apiHost === "0.0.0.0" ? [] : [config.apiHost])]);
+    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost });
+    stops.push(() => api.close());
+    const access = accessFilesIn(config.clientConfigDir);
+    await ensureAdminAccess(tokens, access, { server: clientUrl(config, api.port), ca: tls.ca }, log);
+
+    const manager = new Manager({ store, logger: log });
+    manager.add(createGarbageCollector(store, log));
+    await manager.start();
+    stops.push(() => manager.stop());
+
+    let manifests: ManifestSync | undefined;
+    if (config.manifests) {
+      manifests = await startManifestSync({ dir: config.manifests, store, recorder, logger: log.child({ component: "manifests" }) });
+      stops.push(() => manifests!.close());
+    }
+    log.info({ api: api.url, ms: Date.now() - started, objects: "loaded" }, `berthd serving on ${api.url}`);
+    return { store, api, access, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** clientUrl is the API address written into client configs: loopback when listening on every address. */
+function clientUrl(config: DaemonConfig, port: number): string {
+  const host = config.apiHost === "0.0.0.0" || config.apiHost === "::" ? "127.0.0.1" : config.apiHost;
+  return `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * ensureAdminAccess writes the CLI config and kubeconfig on first start. Later starts keep both, unless the
+ * token they hold no longer authenticates (revoked, or a new data directory): then a new admin token is made.
+ */
+async function ensureAdminAccess(tokens: TokenStore, files: AccessFiles, target: { server: string; ca: string }, log: Logger): Promise<void> {
+  const existing = await readCliToken(files);
+  if (existing && tokens.authenticate(existing)) return;
+  const taken = new Set(tokens.list().map((t) => t.name));
+  let name = "admin";
+  for (let i = 2; taken.has(name); i++) name = `admin-${i}`;
+  const { token } = await tokens.create(name, [{ namespace: "*", role: "admin" }]);
+  await writeAccessFiles(files, { server: target.server, token, ca: target.ca });
+  log.info({ cliConfig: files.cliConfig, kubeconfig: files.kubeconfig, tokenName: name }, "wrote an admin token to the CLI config and kubeconfig");
+}

@@ -1,0 +1,81 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { causesOf, describeCauses } from "./define-kind.ts";
+import { ValidationError } from "./errors.ts";
+
+/** LETS_ENCRYPT is the default ACME directory (production). */
+export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * daemonConfig is berthd's configuration, parsed once from flags and `BERTH_*` environment variables (flags win),
+ * frozen, and passed to what needs it: no module reads the environment on its own.
+ */
+export const daemonConfig = z.strictObject({
+  dataDir: z.string().min(1).describe("DataDir holds the store, certificates, tokens and the embedded NATS data."),
+  apiHost: z.string().default("0.0.0.0").describe("ApiHost is the address the HTTPS API listens on."),
+  apiPort: port.default(7443).describe("ApiPort of the HTTPS API (and the web UI)."),
+  httpPort: port.default(80).describe("HttpPort the proxy listens on for plain HTTP."),
+  httpsPort: port.default(443).describe("HttpsPort the proxy listens on for TLS."),
+  natsUrl: z.string().optional().describe("NatsUrl of an existing NATS server; absent → berthd starts its own nats-server."),
+  manifests: z.string().optional().describe("Manifests is a directory kept in sync with the store: applied on change, pruned on delete."),
+  acmeDirectory: z.string().url().default(LETS_ENCRYPT).describe("AcmeDirectory is the ACME directory certificates come from."),
+  baseDomain: z.string().optional().describe("BaseDomain gives every App an automatic host `<app>-<namespace>.<baseDomain>`."),
+  dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
+  clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
+  logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
+});
+
+export type DaemonConfig = Readonly<z.infer<typeof daemonConfig>>;
+
+/** FLAGS maps each config field to its flag and environment variable. */
+export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env: string }> = [
+  { field: "dataDir", flag: "--data-dir", env: "BERTH_DATA_DIR" },
+  { field: "apiHost", flag: "--api-host", env: "BERTH_API_HOST" },
+  { field: "apiPort", flag: "--api-port", env: "BERTH_API_PORT" },
+  { field: "httpPort", flag: "--http-port", env: "BERTH_HTTP_PORT" },
+  { field: "httpsPort", flag: "--https-port", env: "BERTH_HTTPS_PORT" },
+  { field: "natsUrl", flag: "--nats-url", env: "BERTH_NATS_URL" },
+  { field: "manifests", flag: "--manifests", env: "BERTH_MANIFESTS" },
+  { field: "acmeDirectory", flag: "--acme-directory", env: "BERTH_ACME_DIRECTORY" },
+  { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
+  { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
+  { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
+  { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
+];
+
+/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else (DESIGN.md §6). */
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? "/var/lib/berth" : join(homedir(), ".berth");
+}
+
+/**
+ * loadDaemonConfig merges environment and flags (`--flag value` or `--flag=value`) into a frozen config; an
+ * unknown flag or an invalid value is a ValidationError naming the flag.
+ */
+export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const raw: Record<string, string> = {};
+  for (const { field, env: name } of FLAGS) {
+    const value = env[name];
+    if (value !== undefined && value !== "") raw[field] = value;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const spec = FLAGS.find((f) => f.flag === flag);
+    if (!spec) throw new ValidationError(`unknown flag ${flag} (known: ${FLAGS.map((f) => f.flag).join(", ")})`, [{ field: flag, message: "unknown flag" }]);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ValidationError(`flag ${flag} needs a value`, [{ field: flag, message: "needs a value" }]);
+    raw[spec.field] = value;
+  }
+  raw.dataDir ??= defaultDataDir();
+  raw.clientConfigDir ??= join(homedir(), ".berth");
+  const result = daemonConfig.safeParse(raw);
+  if (!result.success) {
+    const causes = causesOf(result.error).map((c) => ({ ...c, field: FLAGS.find((f) => f.field === c.field)?.flag ?? c.field }));
+    throw new ValidationError(`invalid configuration: ${describeCauses(causes)}`, causes);
+  }
+  return Object.freeze(result.data);
+}
