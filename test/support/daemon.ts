@@ -117,6 +117,21 @@ async function healthy(url: string, clientDir: string): Promise<boolean> {
   });
 }
 
+/**
+ * reapNats kills the embedded nats-server a killed daemon left behind (its pid file is in the data dir): a
+ * daemon killed with -9 cannot stop its child, and the next start would, but a test's last kill has no next start.
+ */
+export async function reapNats(dataDir: string): Promise<void> {
+  const pid = Number(await readFile(join(dataDir, "nats", "nats-server.pid"), "utf8").catch(() => ""));
+  if (pid > 0) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** removeDirs deletes test directories, ignoring what is already gone. */
 export async function removeDirs(...dirs: string[]): Promise<void> {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
