@@ -1,0 +1,139 @@
+import { Command, CommanderError, Option } from "commander";
+import { errorLine } from "./errors.ts";
+import { CliSession, processIO, type CliIO } from "./session.ts";
+
+/**
+ * The `berth` command line. Only commander is loaded up front: each verb's module (and with it `yaml` or `zod`,
+ * when the verb needs them) is imported when that verb runs, which keeps start-up well under 100 ms.
+ * Verbs return their exit code; any error they throw becomes one `error: ...` line and exit code 1.
+ *
+ * Adding a verb (`logs`, `rollout`, `backup run`, `restore` are next) means: a module under `verbs/` exporting
+ * one function `(session, args, options) => Promise<number>`, and one `verb()` registration below.
+ */
+
+type VerbResult = Promise<number>;
+type VerbLoader = (session: CliSession, args: string[], options: Record<string, unknown>) => VerbResult;
+
+const OUTPUT_FORMATS = ["wide", "yaml", "json", "name"];
+
+/** buildProgram declares every verb and its flags; `run` sets the exit code through `exitCode`. */
+function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] }): Command {
+  const program = new Command("berth")
+    .description("Berth: a self-hosted PaaS that reconciles apps, databases, domains and backups toward your manifests.")
+    .option("--server <url>", "API server URL (overrides BERTH_SERVER and the config file)")
+    .option("--token <token>", "bearer token (overrides BERTH_TOKEN and the config file)")
+    .option("--ca <pem-or-path>", "CA certificate to trust, a PEM path or the PEM itself (overrides BERTH_CA)")
+    .option("--config <path>", "config file (default: $BERTH_CONFIG or ~/.berth/config.yaml)")
+    .option("--request-timeout <duration>", "timeout of each API request", "30s")
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride();
+
+  /** verb registers an action that loads its module lazily and runs it in a session. */
+  const verb = (command: Command, load: () => Promise<VerbLoader>) =>
+    command.exitOverride().action(async (...received: unknown[]) => {
+      const self = received[received.length - 1] as Command;
+      const options = self.opts();
+      const args = received.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : a === undefined ? [] : [a as string]));
+      const globals = program.opts<{ server?: string; token?: string; ca?: string; config?: string; requestTimeout: string }>();
+      const { parseDuration } = await import("./duration.ts");
+      const session = new CliSession(io, { ...globals, requestTimeoutMs: parseDuration(globals.requestTimeout, "--request-timeout") });
+      exit.sessions.push(session);
+      exit.code = await (await load())(session, args, options);
+    });
+
+  const namespaceOption = () => new Option("-n, --namespace <namespace>", "namespace (default: the config file's namespace, else default)");
+
+  verb(
+    program.command("apply").description("Create or update objects from manifests (3-way merge, kubectl-compatible)")
+      .requiredOption("-f, --filename <path...>", "file, directory (read recursively) or - for standard input")
+      .addOption(new Option("--dry-run <mode>", "server: validate on the server without storing; client: only print").choices(["none", "server", "client"]).default("none"))
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/apply.ts")).runApply,
+  );
+  verb(
+    program.command("get").description("List objects, or show some, as a table or as yaml/json/names")
+      .argument("<kind>", "kind (app, db, dom, bk, secret, their plurals, or all), or KIND/NAME")
+      .argument("[names...]", "names of objects")
+      .addOption(new Option("-o, --output <format>", "output format").choices(OUTPUT_FORMATS))
+      .option("-w, --watch", "after listing, keep printing changes")
+      .option("-l, --selector <selector>", "label selector, e.g. app=web,tier!=db")
+      .option("-A, --all-namespaces", "list across all namespaces")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/get.ts")).runGet,
+  );
+  verb(
+    program.command("describe").description("Show an object in detail: metadata, spec, status, conditions and events")
+      .argument("<kind>", "kind, or KIND/NAME")
+      .argument("[names...]", "names (default: every object of the kind)")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/describe.ts")).runDescribe,
+  );
+  verb(
+    program.command("delete").description("Delete objects by kind and name, or those in manifests")
+      .argument("[kind]", "kind, or KIND/NAME")
+      .argument("[names...]", "names of objects")
+      .option("-f, --filename <path...>", "delete the objects these manifests describe")
+      .option("--wait [bool]", "wait until the objects are gone (finalizers done)", true)
+      .option("--timeout <duration>", "how long --wait waits", "60s")
+      .option("--ignore-not-found", "treat a missing object as deleted")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/delete.ts")).runDelete,
+  );
+  verb(
+    program.command("diff").description("Show what apply would change (exit 1 when it would change something)")
+      .requiredOption("-f, --filename <path...>", "file, directory or -")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/diff.ts")).runDiff,
+  );
+  verb(
+    program.command("wait").description("Wait for a condition on objects, or for their deletion")
+      .argument("<objects...>", "KIND/NAME, or KIND NAME...")
+      .requiredOption("--for <condition>", "condition=Ready, condition=Ready=False, or delete")
+      .option("--timeout <duration>", "how long to wait", "30s")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/wait.ts")).runWait,
+  );
+  verb(
+    program.command("events").description("List events, newest last")
+      .option("-w, --watch", "keep printing new events")
+      .option("-A, --all-namespaces", "events of all namespaces")
+      .option("--for <object>", "only events about KIND/NAME")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/events.ts")).runEvents,
+  );
+  verb(
+    program.command("version").description("Print the client and server versions").option("--client", "client version only"),
+    async () => (await import("./verbs/version.ts")).runVersion,
+  );
+
+  const token = program.command("token").description("Manage API tokens (admin)");
+  verb(
+    token.command("create").description("Create a token and print it (it is shown only once)")
+      .argument("<name>", "token name")
+      .addOption(new Option("--role <role>", "role").choices(["viewer", "deployer", "admin"]).makeOptionMandatory())
+      .addOption(new Option("-n, --namespace <namespace>", "namespace the role applies in (* for all)")),
+    async () => (await import("./verbs/token.ts")).runTokenCreate,
+  );
+  verb(token.command("list").description("List tokens (never their values)"), async () => (await import("./verbs/token.ts")).runTokenList);
+  verb(token.command("revoke").description("Revoke a token").argument("<name>", "token name"), async () => (await import("./verbs/token.ts")).runTokenRevoke);
+  return program;
+}
+
+/** run executes the CLI on argv (without `node` and the script) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const exit = { code: 0, sessions: [] as CliSession[] };
+  const program = buildProgram(io, exit);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) exit.code = error.exitCode;
+    else {
+      io.err(`${errorLine(error)}\n`);
+      exit.code = 1;
+    }
+  } finally {
+    for (const session of exit.sessions) await session.close();
+  }
+  return exit.code;
+}
