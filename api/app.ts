@@ -1,0 +1,84 @@
+import express, { type Express, type RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { EventLog } from "../controllers/events/types.ts";
+import { NotFoundError } from "../resources/index.ts";
+import type { ResourceStore } from "../store/index.ts";
+import { authenticate } from "./auth/middleware.ts";
+import type { TokenStore } from "./auth/token-store.ts";
+import { berthVersion } from "./berth-version.ts";
+import { bodyParsers } from "./body.ts";
+import type { ApiContext } from "./context.ts";
+import { ApiMetrics } from "./metrics.ts";
+import { observeRequests } from "./observe.ts";
+import { discoveryRoutes } from "./routes/discovery.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { resourceRoutes } from "./routes/resources.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { errorHandler } from "./status.ts";
+import { WatchRegistry } from "./watch-registry.ts";
+
+/**
+ * AppExtension mounts extra routes on the API's listener (the daemon's logs endpoint, the web UI). It runs
+ * before authentication is enforced on everything else, and receives `authenticate` to protect what needs it.
+ */
+export type AppExtension = (app: Express, helpers: { authenticate: RequestHandler; logger: Logger }) => void;
+
+/** ApiDependencies are what the API is built from. */
+export interface ApiDependencies {
+  store: ResourceStore;
+  eventLog: EventLog;
+  tokens: TokenStore;
+  logger: Logger;
+  extend?: AppExtension;
+  /** bookmarkIntervalMs is the period of watch BOOKMARK events (default 10 s). */
+  bookmarkIntervalMs?: number;
+}
+
+/** Api is the request handler and a shutdown hook that ends live watches. */
+export interface Api {
+  handler: Express;
+  shutdown(): void;
+}
+
+const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
+
+/**
+ * createApp builds the Kubernetes-style API as an express app. Order matters: observation (logs, metrics),
+ * health without auth, extensions, then bearer-token auth for everything else, bodies, the generic resource
+ * router, tokens, events, discovery, metrics, a 404 Status, and the error handler that turns errors into Statuses.
+ */
+export function createApp(deps: ApiDependencies): Api {
+  const watches = new WatchRegistry();
+  const ctx: ApiContext = {
+    store: deps.store,
+    eventLog: deps.eventLog,
+    tokens: deps.tokens,
+    logger: deps.logger,
+    watches,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
+  };
+  const metrics = new ApiMetrics(deps.store, watches);
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  app.use(observeRequests(deps.logger, metrics));
+  healthRoutes(app);
+  const auth = authenticate(deps.tokens);
+  deps.extend?.(app, { authenticate: auth, logger: deps.logger });
+  app.use(auth);
+  app.use(...bodyParsers());
+  // Resources first: they are the hot path; paths whose plural is not a kind fall through to the rest.
+  app.use(resourceRoutes(ctx));
+  app.use(tokenRoutes(deps.tokens));
+  app.use(eventRoutes(ctx));
+  app.use(discoveryRoutes(berthVersion()));
+  app.use(metricsRoutes(metrics));
+  app.use(() => {
+    throw new NotFoundError("the server could not find the requested resource");
+  });
+  app.use(errorHandler(deps.logger));
+  return { handler: app, shutdown: () => watches.closeAll() };
+}

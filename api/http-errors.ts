@@ -1,0 +1,29 @@
+/**
+ * Errors that only the HTTP layer raises. Store and admission failures use the classes of
+ * `resources/errors.ts`; these complete the set of Kubernetes `Status` reasons the API answers with.
+ */
+
+/** UnauthorizedError is a request without a valid bearer token (HTTP 401). */
+export class UnauthorizedError extends Error {
+  override name = "UnauthorizedError";
+}
+
+/** ForbiddenError is an authenticated request that its token's roles do not allow (HTTP 403). */
+export class ForbiddenError extends Error {
+  override name = "ForbiddenError";
+}
+
+/** MethodNotAllowedError is a verb a path does not support (HTTP 405). */
+export class MethodNotAllowedError extends Error {
+  override name = "MethodNotAllowedError";
+}
+
+/** UnsupportedMediaTypeError is a body or patch type the server does not accept, e.g. strategic merge (HTTP 415). */
+export class UnsupportedMediaTypeError extends Error {
+  override name = "UnsupportedMediaTypeError";
+}
+
+/** PayloadTooLargeError is a request body above the size limit (HTTP 413). */
+export class PayloadTooLargeError extends Error {
+  override name = "PayloadTooLargeError";
+}

@@ -1,0 +1,88 @@
+import type { Request, Response } from "express";
+import type { Logger } from "pino";
+import type { WatchRegistry } from "./watch-registry.ts";
+
+/** MAX_BUFFERED_BYTES: a watcher that falls this far behind is cut off (it lists again and re-watches), so a slow client cannot grow the server's memory. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** WatchStream is the wire side of one HTTP watch: newline-delimited JSON events, flushed one by one. */
+export interface WatchStream {
+  /** send writes one `{"type","object"}` line; it is a no-op once the stream has ended. */
+  send(type: string, object: unknown): void;
+  /** sendLine writes a line already serialised (see eventLine); a no-op once the stream has ended. */
+  sendLine(line: string): void;
+  /** end closes the stream (idempotent) and runs the cleanups. */
+  end(): void;
+  /** onEnd registers a cleanup, run once when the stream ends for any reason. */
+  onEnd(cleanup: () => void): void;
+  readonly ended: boolean;
+}
+
+/** WatchStreamOptions: the registry that shutdown uses, an optional `timeoutSeconds`, and the log for cut-off watchers. */
+export interface WatchStreamOptions {
+  watches: WatchRegistry;
+  logger: Logger;
+  timeoutSeconds?: number;
+}
+
+/**
+ * openWatchStream answers 200 with a chunked `application/json` body that stays open: no compression, no
+ * socket timeout, Nagle off, each event written (and so flushed) as soon as it is sent. It ends at
+ * `timeoutSeconds`, when the client goes away, when the client falls too far behind, or at server shutdown.
+ */
+export function openWatchStream(req: Request, res: Response, options: WatchStreamOptions): WatchStream {
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" });
+  res.flushHeaders();
+  req.socket.setTimeout(0);
+  req.socket.setNoDelay(true);
+  const cleanups: Array<() => void> = [];
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    res.end();
+  };
+  cleanups.push(options.watches.add(end));
+  if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0) {
+    const timer = setTimeout(end, options.timeoutSeconds * 1000);
+    cleanups.push(() => clearTimeout(timer));
+  }
+  res.on("close", end);
+  const sendLine = (line: string) => {
+    if (ended) return;
+    res.write(line);
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      options.logger.warn({ path: req.path, buffered: res.writableLength }, "watch client too slow; closing its watch");
+      end();
+    }
+  };
+  return {
+    send: (type, object) => sendLine(`${JSON.stringify({ type, object })}\n`),
+    sendLine,
+    end,
+    onEnd(cleanup) {
+      if (ended) cleanup();
+      else cleanups.push(cleanup);
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+const lines = new WeakMap<object, Map<string, string>>();
+
+/**
+ * eventLine serialises a watch event once for every watcher that sends the same thing: a store event reaches
+ * each matching watcher with the same frozen object, and with a hundred watchers serialising it a hundred times
+ * would be most of the delivery cost. `variant` names the rendering (plain JSON, a Table with some includeObject).
+ */
+export function eventLine(source: object, type: string, variant: string, render: () => unknown): string {
+  let byVariant = lines.get(source);
+  if (!byVariant) lines.set(source, (byVariant = new Map()));
+  const key = `${type} ${variant}`;
+  let line = byVariant.get(key);
+  if (line === undefined) byVariant.set(key, (line = `${JSON.stringify({ type, object: render() })}\n`));
+  return line;
+}
