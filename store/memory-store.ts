@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { isDeepStrictEqual } from "node:util";
 import {
   AlreadyExistsError, ConflictError, NotFoundError, ValidationError, findKind,
   type Resource,
 } from "../resources/index.ts";
+import { cloneJson, equalJson } from "./json-value.ts";
 import { compileSelectors } from "./selectors.ts";
 import { WatchHub } from "./watch-hub.ts";
 import {
@@ -86,9 +86,7 @@ export class MemoryStore implements ResourceStore {
   }
 
   async get(key: ObjectKey): Promise<Resource> {
-    const found = this.objects.get(key.kind)?.get(keyString(key));
-    if (!found) throw notFound(key);
-    return found;
+    return this.lookup(key);
   }
 
   async list(kind: string, options: ListOptions = {}): Promise<ListResult> {
@@ -115,7 +113,7 @@ export class MemoryStore implements ResourceStore {
   }
 
   async create(input: Resource): Promise<Resource> {
-    const obj = structuredClone(input);
+    const obj = cloneJson(input);
     const meta = obj.metadata;
     if (!meta.name) meta.name = `${meta.generateName ?? ""}${randomSuffix()}`;
     const key = keyOfObject(obj);
@@ -136,12 +134,13 @@ export class MemoryStore implements ResourceStore {
   }
 
   async update(input: Resource): Promise<Resource> {
-    const stored = await this.get(keyOfObject(input));
+    const stored = this.lookup(keyOfObject(input));
     checkPreconditions(stored, input.metadata.resourceVersion);
     const definition = findKind(stored.kind);
-    const next = structuredClone(input);
+    const next = cloneJson(input);
     validateOwnerReferences(next);
-    if (stored.status !== undefined) next.status = structuredClone(stored.status);
+    // Stored objects are deeply frozen, so the new version can share the old status instead of copying it.
+    if (stored.status !== undefined) next.status = stored.status;
     else delete next.status;
     next.metadata = {
       ...next.metadata,
@@ -161,21 +160,21 @@ export class MemoryStore implements ResourceStore {
     }
     const causes = definition?.validateUpdate?.(stored, next) ?? [];
     if (causes.length > 0) throw new ValidationError(`${stored.kind} "${stored.metadata.name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join("; ")}`, causes);
-    const specChanged = (definition?.specFields ?? ["spec"]).some((f) => !isDeepStrictEqual(stored[f], next[f]));
+    const specChanged = (definition?.specFields ?? ["spec"]).some((f) => !equalJson(stored[f], next[f]));
     if (specChanged) next.metadata.generation = stored.metadata.generation! + 1;
     return this.commitUpdate(stored, next);
   }
 
   async updateStatus(input: Resource): Promise<Resource> {
-    const stored = await this.get(keyOfObject(input));
+    const stored = this.lookup(keyOfObject(input));
     checkPreconditions(stored, input.metadata.resourceVersion);
-    const next: Resource = { ...structuredClone(stored), status: structuredClone(input.status) };
+    const next: Resource = { ...stored, status: cloneJson(input.status) };
     if (next.status === undefined) delete next.status;
     return this.commitUpdate(stored, next);
   }
 
   async delete(key: ObjectKey, options: DeleteOptions = {}): Promise<Resource> {
-    const stored = await this.get(key);
+    const stored = this.lookup(key);
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== stored.metadata.uid) throw new ConflictError(`Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${stored.metadata.uid}`);
     checkPreconditions(stored, pre?.resourceVersion);
@@ -184,8 +183,7 @@ export class MemoryStore implements ResourceStore {
     if (options.propagationPolicy === "Foreground" && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
     if (options.propagationPolicy === "Orphan" && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
     if (finalizers.length === 0) return this.commit({ type: "DELETED", revision: this.rev + 1, object: stored, previous: stored });
-    const next = structuredClone(stored) as Resource;
-    next.metadata.finalizers = finalizers;
+    const next: Resource = { ...stored, metadata: { ...stored.metadata, finalizers } };
     next.metadata.deletionTimestamp = rfc3339(this.now());
     next.metadata.deletionGracePeriodSeconds = 0;
     return this.commit({ type: "MODIFIED", revision: this.rev + 1, object: next, previous: stored });
@@ -207,7 +205,7 @@ export class MemoryStore implements ResourceStore {
 
   /** commitUpdate finishes an update: a no-op returns the stored object; removing the last finalizer of a deleting object removes it. */
   private commitUpdate(stored: Resource, next: Resource): Promise<Resource> {
-    if (isDeepStrictEqual(next, stored)) return Promise.resolve(stored);
+    if (equalJson(next, stored)) return Promise.resolve(stored);
     const revision = this.rev + 1;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return this.commit({ type: "DELETED", revision, object: next, previous: stored });
@@ -215,11 +213,14 @@ export class MemoryStore implements ResourceStore {
     return this.commit({ type: "MODIFIED", revision, object: next, previous: stored });
   }
 
-  /** commit applies a change to the index now, and acknowledges and publishes it once durable. */
+  /**
+   * commit applies a change to the index now, and acknowledges and publishes it once durable. Every part of
+   * `event.object` is either a fresh copy or a frozen part of a stored object (shared, never changed), so a
+   * shallow copy of the top level and metadata is all the new version needs before it is frozen.
+   */
   private async commit(event: StoreEvent): Promise<Resource> {
     this.rev = event.revision;
-    const object = structuredClone(event.object) as Resource;
-    object.metadata.resourceVersion = String(event.revision);
+    const object: Resource = { ...event.object, metadata: { ...event.object.metadata, resourceVersion: String(event.revision) } };
     if (object.metadata.finalizers?.length === 0) delete object.metadata.finalizers;
     deepFreeze(object);
     const key = keyString(keyOfObject(object));
@@ -235,6 +236,16 @@ export class MemoryStore implements ResourceStore {
   /** flush publishes, in order, every pending event up to a revision that is now durable. */
   private flush(upTo: number): void {
     while (this.pending.length > 0 && this.pending[0]!.revision <= upTo) this.hub.publish(this.pending.shift()!);
+  }
+
+  /**
+   * lookup reads an object synchronously. Writes must read and commit in one synchronous step: awaiting between
+   * the resourceVersion check and the commit would let concurrent writers all pass the check (lost updates).
+   */
+  private lookup(key: ObjectKey): Resource {
+    const found = this.objects.get(key.kind)?.get(keyString(key));
+    if (!found) throw notFound(key);
+    return found;
   }
 
   private index(kind: string): Map<string, Resource> {

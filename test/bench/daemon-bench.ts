@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, mkdtemp } from "node:fs/promises";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDurableStore } from "../../store/index.ts";
+import { silentLogger } from "../../controllers/runtime/logger.ts";
+import { admit } from "../../resources/index.ts";
+import { realisticApp } from "../unit/store/fixtures.ts";
+import { REPO, freePort, reapNats, removeDirs } from "../support/daemon.ts";
+import type { Report } from "./report.ts";
+
+const OBJECTS = 10_000;
+const STARTS = 3;
+/** IDLE_MS is how long berthd sits idle before its memory is read. */
+const IDLE_MS = 5_000;
+
+/**
+ * bench measures berthd as a whole process: time from spawn to a 200 from /healthz with 10,000 objects stored,
+ * and resident memory once idle (empty, and with 10,000 objects), with nats-server's memory counted apart.
+ */
+export async function bench(report: Report): Promise<void> {
+  const empty = await mkdtemp(join(tmpdir(), "berth-bench-empty-"));
+  const full = await mkdtemp(join(tmpdir(), "berth-bench-full-"));
+  try {
+    await seed(full, OBJECTS);
+    const starts: number[] = [];
+    for (let i = 0; i < STARTS && !report.signal.aborted; i++) {
+      const run = await runDaemon(full);
+      starts.push(run.msToHealthy);
+      await run.stop();
+    }
+    starts.sort((a, b) => a - b);
+    report.figure(`berthd start to serving, ${OBJECTS.toLocaleString("en-US")} objects`, starts[Math.floor(starts.length / 2)]!, "ms", {
+      higherIsBetter: false,
+      baseline: { name: "goal", value: 1000, goalRatio: 1 },
+      note: `median of ${starts.length}, spawn → /healthz 200, node start-up included`,
+    });
+    for (const [label, dir] of [["empty store", empty], [`${OBJECTS.toLocaleString("en-US")} objects`, full]] as const) {
+      const run = await runDaemon(dir);
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      const rss = await rssMiB(run.child.pid!);
+      const natsPid = Number(await readFile(join(dir, "nats", "nats-server.pid"), "utf8").catch(() => "0"));
+      const natsRss = natsPid > 0 ? await rssMiB(natsPid).catch(() => 0) : 0;
+      await run.stop();
+      report.figure(`berthd idle RSS, ${label}`, rss, "MiB", {
+        higherIsBetter: false,
+        baseline: { name: "goal", value: 80, goalRatio: 1 },
+        note: `after ${IDLE_MS / 1000} s idle; nats-server apart: ${natsRss.toFixed(1)} MiB`,
+      });
+    }
+  } finally {
+    await removeDirs(empty, full);
+  }
+}
+
+/** seed writes objects straight into a data directory's durable store, as an earlier berthd would have. */
+async function seed(dataDir: string, count: number): Promise<void> {
+  const store = await openDurableStore({ dataDir, logger: silentLogger() });
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) writes.push(store.create(admit(realisticApp(`app-${i}`))));
+  await Promise.all(writes);
+  await store.close();
+}
+
+async function runDaemon(dataDir: string): Promise<{ child: ChildProcess; msToHealthy: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(REPO, "bin/berthd"), "--data-dir", dataDir, "--client-config-dir", join(dataDir, "client"), "--api-host", "127.0.0.1", "--api-port", String(port), "--http-port", "0", "--https-port", "0", "--log-level", "warn"], { stdio: "ignore" });
+  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+  const deadline = started + 30_000;
+  while (!(await healthz(port))) {
+    if (child.exitCode !== null || performance.now() > deadline) throw new Error(`berthd did not become healthy (exit ${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const msToHealthy = performance.now() - started;
+  return {
+    child,
+    msToHealthy,
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+      await reapNats(dataDir);
+    },
+  };
+}
+
+function healthz(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const req = request({ host: "127.0.0.1", port, path: "/healthz", rejectUnauthorized: false, timeout: 500 }, (res) => {
+      res.resume();
+      ok(res.statusCode === 200);
+    });
+    req.on("error", () => ok(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}

@@ -1,0 +1,4 @@
+import { MemoryStore } from "../../../store/index.ts";
+import { storeContract } from "./contract.ts";
+
+storeContract("MemoryStore", (options) => MemoryStore.open(undefined, options));
