@@ -1,7 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { stringify, parse } from "yaml";
 
 /** AccessFiles are where a user's credentials for this daemon are written on first start. */
 export interface AccessFiles {
@@ -19,6 +18,7 @@ export function accessFilesIn(dir: string): AccessFiles {
 /** readCliToken returns the token in an existing CLI config, if any (to check it still authenticates). */
 export async function readCliToken(files: AccessFiles): Promise<string | undefined> {
   if (!existsSync(files.cliConfig)) return undefined;
+  const { parse } = await import("yaml");
   const parsed = parse(await readFile(files.cliConfig, "utf8")) as { token?: unknown } | null;
   return typeof parsed?.token === "string" ? parsed.token : undefined;
 }
@@ -28,6 +28,7 @@ export async function readCliToken(files: AccessFiles): Promise<string | undefin
  * atomically (temp file + rename) so a crash never leaves half a file.
  */
 export async function writeAccessFiles(files: AccessFiles, access: { server: string; token: string; ca: string }): Promise<void> {
+  const { stringify } = await import("yaml");
   const cli = `# Written by berthd on first start. The token is an admin token: keep this file private.\n${stringify({ server: access.server, token: access.token, ca: access.ca })}`;
   const kubeconfig = stringify({
     apiVersion: "v1",

@@ -2,7 +2,6 @@ import { X509Certificate } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 
 /** ServingCertificate is what the HTTPS listener needs, plus the CA that clients (kubectl, the CLI) trust. */
 export interface ServingCertificate {
@@ -61,6 +60,7 @@ function servingIsUsable(certPem: string, caPem: string, names: string[]): boole
 
 async function createCa(dir: string): Promise<{ cert: string; key: string }> {
   const now = new Date();
+  const { generate } = await loadSelfsigned();
   const pems = await generate([{ name: "commonName", value: "berth-api-ca" }], {
     keyType: "ec",
     algorithm: "sha256",
@@ -78,6 +78,7 @@ async function createCa(dir: string): Promise<{ cert: string; key: string }> {
 
 async function createServing(ca: { cert: string; key: string }, names: string[]): Promise<{ cert: string; key: string }> {
   const now = new Date();
+  const { generate } = await loadSelfsigned();
   const pems = await generate([{ name: "commonName", value: "berth-api" }], {
     keyType: "ec",
     algorithm: "sha256",
@@ -99,4 +100,9 @@ async function writeAtomic(path: string, content: string, mode: number): Promise
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, content, { mode, flush: true });
   await rename(tmp, path);
+}
+
+/** loadSelfsigned imports the certificate generator only when a certificate is made: it is large, and most starts reuse the files. */
+function loadSelfsigned(): Promise<typeof import("selfsigned")> {
+  return import("selfsigned");
 }

@@ -9,7 +9,7 @@ import {
   BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
 } from "../controllers/events/index.ts";
-import { startManifestSync, type ManifestSync } from "../controllers/manifests/index.ts";
+import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
@@ -60,6 +60,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
 
     let manifests: ManifestSync | undefined;
     if (config.manifests) {
+      // Imported only when used: the directory watcher and YAML parser are not needed by most daemons.
+      const { startManifestSync } = await import("../controllers/manifests/index.ts");
       manifests = await startManifestSync({ dir: config.manifests, store, recorder, logger: log.child({ component: "manifests" }) });
       stops.push(() => manifests!.close());
     }

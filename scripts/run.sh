@@ -50,7 +50,7 @@ fi
 
 echo "==> starting berthd (log: $LOG_FILE)"
 mkdir -p "$DATA_DIR"
-setsid nohup node "$REPO/bin/berthd" --data-dir "$DATA_DIR" --api-port "$API_PORT" "$@" >>"$LOG_FILE" 2>&1 </dev/null &
+setsid nohup "$REPO/bin/berthd" --data-dir "$DATA_DIR" --api-port "$API_PORT" "$@" >>"$LOG_FILE" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$PID_FILE"
 

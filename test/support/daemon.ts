@@ -68,7 +68,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const clientDir = options.clientDir ?? (await mkdtemp(join(tmpdir(), "berth-e2e-client-")));
   const port = options.port ?? (await freePort());
   const args = ["--data-dir", dataDir, "--api-port", String(port), "--api-host", "127.0.0.1", "--client-config-dir", clientDir, "--http-port", "0", "--https-port", "0", ...(options.args ?? [])];
-  const child = spawn(process.execPath, [join(REPO, "bin/berthd"), ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? "info" } });
+  const child = spawn(join(REPO, "bin/berthd"), args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? "info" } });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
