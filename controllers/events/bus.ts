@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, Events, type NatsConnection } from "nats";
+import { connect, Events, type JetStreamManager, type NatsConnection } from "nats";
 import type { StoreEvent } from "../../store/index.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { AckedPublisher, type PublisherStats } from "./acked-publisher.ts";
+import { AckedPublisher, type Publishable, type PublisherStats } from "./acked-publisher.ts";
 import { EventBusUnavailableError } from "./errors.ts";
-import { encodeChange, encodeEvent } from "./payloads.ts";
-import { DEFAULT_STREAM_LIMITS, ensureStreams, type StreamLimits } from "./streams.ts";
+import { encodeChange, encodeEvent, type Outgoing } from "./payloads.ts";
+import { DEFAULT_STREAM_LIMITS, STREAMS, ensureStreams, lastMessageId, streamOf, type StreamLimits } from "./streams.ts";
 import type { KubeEvent } from "./types.ts";
 
 /** BusOptions configure the connection to NATS and the bounds of the bus. */
@@ -15,9 +15,13 @@ export interface BusOptions {
   logger: Logger;
   /** name identifies this client to the server (default `berthd`). */
   name?: string;
-  /** maxQueue bounds the messages kept in memory while NATS is unreachable (default 10 000). */
+  /** maxQueue bounds the messages kept in memory until NATS stored them (default 100 000). */
   maxQueue?: number;
-  /** ackTimeoutMs is how long one publish waits for the server's acknowledgement before retrying (default 5 s). */
+  /** maxQueueBytes bounds the payload bytes kept in memory until NATS stored them (default 64 MiB). */
+  maxQueueBytes?: number;
+  /** window is how many publishes may await their acknowledgement at once (default 512). */
+  window?: number;
+  /** ackTimeoutMs is how long a publish waits for the server's acknowledgement before sending again (default 5 s). */
   ackTimeoutMs?: number;
   /** connectTimeoutMs bounds the first connection; later reconnects never give up (default 15 s). */
   connectTimeoutMs?: number;
@@ -32,7 +36,7 @@ export interface BusStats extends PublisherStats {
 /**
  * EventBus publishes store changes and events to NATS JetStream (`berth.changes.<ns>.<kind>.<name>`,
  * `berth.events.<ns>.<kind>.<name>`). Publishing never blocks or throws: messages wait in a bounded in-memory
- * queue while NATS is down and are sent in order, each counted as sent only once the server stored it.
+ * queue until the server stored them, are pipelined in order, and each is stored once (see AckedPublisher).
  */
 export interface EventBus {
   /** connection is the underlying NATS connection, for readers (the event log, SSE). */
@@ -58,9 +62,11 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
     const jsm = await nc.jetstreamManager();
     await ensureStreams(jsm, limits);
     const publisher = new AckedPublisher({
-      js: nc.jetstream(),
+      nc,
       logger,
-      maxQueue: options.maxQueue ?? 10_000,
+      maxQueue: options.maxQueue ?? 100_000,
+      maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
+      window: options.window ?? 512,
       ackTimeoutMs: options.ackTimeoutMs ?? 5000,
       recover: () => ensureStreams(jsm, limits),
     });
@@ -76,6 +82,7 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
           logger.info({ server: status.data }, "event bus reconnected to NATS");
           // A restarted server may have lost its store: recreate the streams before sending what was queued.
           await ensureStreams(jsm, limits).catch((err: Error) => logger.warn({ err: err.message }, "event bus could not ensure its streams"));
+          await resync(jsm, publisher, logger);
           publisher.setConnected(true);
         }
       }
@@ -85,7 +92,8 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
       connection: nc,
       publishChange(event) {
         try {
-          publisher.enqueue(encodeChange(event, maxBytes()));
+          // The object's uid tells apart the revision N of a store restarted from scratch within the duplicate window.
+          publisher.enqueue(publishable(encodeChange(event, maxBytes()), `change-${event.revision}-${event.object.metadata.uid ?? ""}`));
         } catch (err) {
           logger.error({ err: (err as Error).message, revision: event.revision }, "event bus could not encode a store change");
         }
@@ -94,7 +102,7 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
         try {
           const message = encodeEvent(event);
           if (message.data.length > maxBytes()) logger.warn({ subject: message.subject, bytes: message.data.length }, "event bus dropped an event too large to publish");
-          else publisher.enqueue(message);
+          else publisher.enqueue(publishable(message, `event-${event.metadata.name}-${event.count}`));
         } catch (err) {
           logger.error({ err: (err as Error).message, name: event?.metadata?.name }, "event bus could not encode an event");
         }
@@ -111,6 +119,27 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
     await nc.close().catch(() => undefined);
     throw new EventBusUnavailableError(`NATS at ${options.url} has no usable JetStream: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * resync tells the publisher which of its messages the streams hold, from each stream's last message id: after
+ * an outage longer than the duplicate window, a message stored whose acknowledgement was lost would otherwise
+ * be sent, and stored, again.
+ */
+async function resync(jsm: JetStreamManager, publisher: AckedPublisher, logger: Logger): Promise<void> {
+  for (const stream of STREAMS) {
+    try {
+      const id = await lastMessageId(jsm, stream);
+      if (id) publisher.storedThrough(stream, id);
+    } catch (err) {
+      logger.debug({ err: (err as Error).message, stream }, "event bus could not read the last message of a stream");
+    }
+  }
+}
+
+/** publishable gives a message its stream and its `Nats-Msg-Id`, which the caller derives from the message itself. */
+function publishable(message: Outgoing, id: string): Publishable {
+  return { subject: message.subject, data: message.data, id, stream: streamOf(message.subject) };
 }
 
 /** firstConnection retries the first connection until `connectTimeoutMs`; afterwards the client reconnects forever. */

@@ -33,6 +33,22 @@ export function streamConfigs(limits: StreamLimits): Partial<StreamConfig>[] {
   ];
 }
 
+/** STREAMS are the names of the bus's streams. */
+export const STREAMS = [CHANGES_STREAM, EVENTS_STREAM];
+
+/** lastMessageId is the `Nats-Msg-Id` of a stream's last message, or undefined when it is empty or has none. */
+export async function lastMessageId(jsm: JetStreamManager, stream: string): Promise<string | undefined> {
+  const { state } = await jsm.streams.info(stream);
+  if (state.messages === 0) return undefined;
+  const last = await jsm.streams.getMessage(stream, { seq: state.last_seq });
+  return last.header?.get("Nats-Msg-Id") || undefined;
+}
+
+/** streamOf names the stream that keeps a subject of the bus. */
+export function streamOf(subject: string): string {
+  return subject.startsWith(`${EVENTS_PREFIX}.`) ? EVENTS_STREAM : CHANGES_STREAM;
+}
+
 /** ensureStreams creates the streams, or brings the limits of existing ones up to date. Idempotent. */
 export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits = DEFAULT_STREAM_LIMITS): Promise<void> {
   for (const config of streamConfigs(limits)) {

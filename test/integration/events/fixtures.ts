@@ -63,3 +63,35 @@ export function teardown(t: { after(fn: () => unknown): void }): Teardown {
   });
   return { after: (fn) => void stack.push(fn) };
 }
+
+/** bulkyApp is an admitted App whose change message is about 1.5 KB, the size of a realistic App. */
+export function bulkyApp(name: string, namespace = "default"): Resource {
+  const env = Array.from({ length: 16 }, (_, i) => ({ name: `SETTING_${i}`, value: `value-${i}-${"x".repeat(20)}` }));
+  return admit({ apiVersion: "berth.dev/v1", kind: "App", metadata: { name, namespace, labels: { tier: "web" } }, spec: { image: "registry.example/team/web:1.4.2", port: 8080, env } });
+}
+
+/**
+ * readStreamFast reads a whole stream through an ordered consumer (one request per batch rather than per
+ * message), for streams of thousands of messages. Bounded by `timeoutMs`.
+ */
+export async function readStreamFast(nc: NatsConnection, stream: string, timeoutMs = 30_000): Promise<StoredMessage[]> {
+  const jsm = await nc.jetstreamManager({ timeout: 2000 });
+  const { state } = await jsm.streams.info(stream);
+  const out: StoredMessage[] = [];
+  if (state.messages === 0) return out;
+  const consumer = await nc.jetstream().consumers.get(stream);
+  const messages = await consumer.consume({ max_messages: 1000 });
+  const timer = setTimeout(() => void messages.close(), timeoutMs);
+  try {
+    const decoder = new TextDecoder();
+    for await (const m of messages) {
+      out.push({ seq: m.seq, subject: m.subject, text: decoder.decode(m.data) });
+      if (m.seq >= state.last_seq) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await messages.close();
+  }
+  if (out.length !== state.messages) throw new Error(`read ${out.length} of the ${state.messages} messages of ${stream} within ${timeoutMs} ms`);
+  return out;
+}
