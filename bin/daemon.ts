@@ -5,6 +5,8 @@ import { openDurableStore, type ResourceStore, type Watch } from "../store/index
 import { Manager } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
+import { createDockerClient, pingDocker } from "../controllers/docker/index.ts";
+import { createAppController } from "../controllers/app/index.ts";
 import {
   BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
@@ -53,8 +55,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const access = accessFilesIn(config.clientConfigDir);
     await ensureAdminAccess(tokens, access, { server: clientUrl(config, api.port), ca: tls.ca }, log);
 
+    const docker = createDockerClient(config.dockerHost);
+    // Without Docker berthd still serves its API; the controllers retry with backoff and say why in each App's status.
+    await pingDocker(docker).catch((error: unknown) => log.warn({ err: error }, `Docker does not answer${config.dockerHost ? ` at ${config.dockerHost}` : ""}: apps will not run until it does (start it with scripts/start-docker.sh)`));
     const manager = new Manager({ store, logger: log });
     manager.add(createGarbageCollector(store, log));
+    const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
+    manager.add(createAppController({ store, docker, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     await manager.start();
     stops.push(() => manager.stop());
 

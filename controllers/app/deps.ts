@@ -1,0 +1,23 @@
+import type { ResourceStore } from "../../store/index.ts";
+import type { ExponentialBackoff } from "../runtime/index.ts";
+import type { EventRecorder } from "../events/types.ts";
+import type { DockerClient } from "../docker/index.ts";
+import type { DatabaseResolver } from "./database-resolver.ts";
+import type { HealthMonitor } from "./health-monitor.ts";
+import type { RestartTracker } from "./restarts.ts";
+
+/** AppDeps are what the App controller's steps share: clients, and the in-memory state that outlives one pass. */
+export interface AppDeps {
+  store: ResourceStore;
+  docker: DockerClient;
+  recorder: EventRecorder;
+  databases: DatabaseResolver;
+  health: HealthMonitor;
+  restarts: RestartTracker;
+  /** draining maps a container ID to its App's key and when it left the endpoints (ms); it is removed `drainSeconds` later. */
+  draining: Map<string, { owner: string; since: number }>;
+  /** pullBackoff paces retries of failed image pulls, per App. */
+  pullBackoff: ExponentialBackoff;
+  /** stopGraceSeconds is how long a stopped replica gets between SIGTERM and SIGKILL. */
+  stopGraceSeconds: number;
+}

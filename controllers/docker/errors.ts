@@ -1,0 +1,60 @@
+/**
+ * Errors of the Docker access layer. Each failure has its own class so controllers branch with `instanceof`
+ * and pick a condition reason (`ImageNotFound`, `ImagePullFailed`) without reading message text.
+ */
+
+/** DockerError is a Docker Engine call that failed; `statusCode` is the Engine's HTTP status when there was one. */
+export class DockerError extends Error {
+  override name = "DockerError";
+  readonly statusCode: number | undefined;
+  constructor(message: string, statusCode?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.statusCode = statusCode;
+  }
+}
+
+/** DockerUnavailableError is an Engine that does not answer (not running, wrong `--docker-host`). */
+export class DockerUnavailableError extends Error {
+  override name = "DockerUnavailableError";
+}
+
+/** ImageNotFoundError is an image that is neither local nor known to its registry. */
+export class ImageNotFoundError extends Error {
+  override name = "ImageNotFoundError";
+  readonly image: string;
+  constructor(image: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.image = image;
+  }
+}
+
+/** ImagePullError is a pull that failed for another reason (registry unreachable, credentials refused). */
+export class ImagePullError extends Error {
+  override name = "ImagePullError";
+  readonly image: string;
+  constructor(image: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.image = image;
+  }
+}
+
+/** statusCodeOf reads the HTTP status docker-modem attaches to the errors it throws. */
+export function statusCodeOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** isNotFound tells whether a Docker call failed because its object does not exist (HTTP 404). */
+export function isNotFound(err: unknown): boolean {
+  return statusCodeOf(err) === 404;
+}
+
+/** isConflict tells whether a Docker call failed on a name in use or an object in the wrong state (HTTP 409). */
+export function isConflict(err: unknown): boolean {
+  return statusCodeOf(err) === 409;
+}
+
+/** isNotModified tells whether a start/stop found the container already in that state (HTTP 304). */
+export function isNotModified(err: unknown): boolean {
+  return statusCodeOf(err) === 304;
+}

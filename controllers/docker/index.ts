@@ -1,0 +1,17 @@
+/**
+ * docker is Berth's small access layer over dockerode, shared by the controllers: the client from
+ * `--docker-host`, ownership labels, namespace networks, volumes, images, containers and the event stream.
+ * Every call takes an AbortSignal and is bounded by a timeout.
+ */
+export { createDockerClient, pingDocker, type DockerClient } from "./client.ts";
+export { withTimeout, DEFAULT_CALL_TIMEOUT_MS } from "./signals.ts";
+export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError, isNotFound, isConflict, statusCodeOf } from "./errors.ts";
+export { LABELS, LABEL_PREFIX, ownerLabels, ownerValue, parseOwner, ownerFilter, kindFilter, type OwnerRef } from "./labels.ts";
+export { ensureNamespaceNetwork, removeNamespaceNetwork, namespaceNetworkName } from "./networks.ts";
+export { ensureVolume, listVolumes, removeVolume } from "./volumes.ts";
+export { ensureImage, inspectImage, DEFAULT_PULL_TIMEOUT_MS, type RegistryAuth, type ImageRef } from "./images.ts";
+export {
+  listContainers, inspectContainer, createContainer, startContainer, removeContainer, tailLogs,
+  type ObservedContainer, type ContainerSpec, type ContainerState,
+} from "./containers.ts";
+export { DockerEventStream, type DockerEvent, type DockerEventStreamOptions } from "./events.ts";

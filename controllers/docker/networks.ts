@@ -1,0 +1,49 @@
+import type { DockerClient } from "./client.ts";
+import { DockerError, isConflict, isNotFound, statusCodeOf } from "./errors.ts";
+import { LABELS } from "./labels.ts";
+import { withTimeout } from "./signals.ts";
+import { dial } from "./dial.ts";
+
+/** namespaceNetworkName is the bridge network of a namespace: `berth-<namespace>`. */
+export function namespaceNetworkName(namespace: string): string {
+  return `berth-${namespace}`;
+}
+
+/**
+ * ensureNamespaceNetwork creates the namespace's bridge network if it is missing and returns its name. Apps and
+ * databases of a namespace share it and reach each other by name (network aliases); other namespaces are on
+ * other bridges and cannot. Creating the same network twice at once is harmless: a 409 means it exists.
+ */
+export async function ensureNamespaceNetwork(docker: DockerClient, namespace: string, signal?: AbortSignal): Promise<string> {
+  const name = namespaceNetworkName(namespace);
+  try {
+    await dial(docker, "GET", `/networks/${encodeURIComponent(name)}`, withTimeout(signal));
+    return name;
+  } catch (err) {
+    if (!isNotFound(err)) throw new DockerError(`inspect network ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+  try {
+    await docker.createNetwork({
+      Name: name,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      Labels: { [LABELS.managed]: "true", [LABELS.namespace]: namespace, [LABELS.kind]: "Namespace" },
+      abortSignal: withTimeout(signal),
+    } as Parameters<DockerClient["createNetwork"]>[0]);
+  } catch (err) {
+    if (!isConflict(err)) throw new DockerError(`create network ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+  return name;
+}
+
+/** removeNamespaceNetwork removes a namespace's network; missing is fine, and one still in use is left (409). */
+export async function removeNamespaceNetwork(docker: DockerClient, namespace: string, signal?: AbortSignal): Promise<boolean> {
+  const name = namespaceNetworkName(namespace);
+  try {
+    await docker.getNetwork(name).remove({ abortSignal: withTimeout(signal) });
+    return true;
+  } catch (err) {
+    if (isNotFound(err) || isConflict(err) || statusCodeOf(err) === 403) return false;
+    throw new DockerError(`remove network ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+}

@@ -1,0 +1,35 @@
+import type { DockerClient } from "./client.ts";
+import { DockerError, isConflict, isNotFound, statusCodeOf } from "./errors.ts";
+import { withTimeout } from "./signals.ts";
+
+/** ensureVolume creates a named volume with `labels` if it is missing; an existing volume is kept with its data. */
+export async function ensureVolume(docker: DockerClient, name: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  try {
+    await docker.getVolume(name).inspect({ abortSignal: withTimeout(signal) });
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw new DockerError(`inspect volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+  try {
+    await docker.createVolume({ Name: name, Labels: labels, abortSignal: withTimeout(signal) } as Parameters<DockerClient["createVolume"]>[0]);
+  } catch (err) {
+    throw new DockerError(`create volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+}
+
+/** listVolumes returns the names of volumes carrying the `label` filter (`key=value`). */
+export async function listVolumes(docker: DockerClient, label: string, signal?: AbortSignal): Promise<string[]> {
+  const result = await docker.listVolumes({ filters: { label: [label] }, abortSignal: withTimeout(signal) } as Parameters<DockerClient["listVolumes"]>[0]);
+  return (result.Volumes ?? []).map((v) => v.Name);
+}
+
+/** removeVolume deletes a volume; missing is fine. A volume still in use (409) is an error: its container must go first. */
+export async function removeVolume(docker: DockerClient, name: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await docker.getVolume(name).remove({ abortSignal: withTimeout(signal) });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    const inUse = isConflict(err) ? " (still in use)" : "";
+    throw new DockerError(`remove volume ${name}${inUse}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  }
+}
