@@ -7,7 +7,8 @@ import { openDurableStore } from "../../../store/index.ts";
 import { WARN, captureLogger } from "./capture-logger.ts";
 import { tempDir } from "./temp-dir.ts";
 
-const ITERATIONS = Number(process.env.BERTH_CRASH_ITERATIONS ?? 20);
+// 200 kill -9 points by default: each is a fresh writer process killed at a random moment (about 0.5 s each).
+const ITERATIONS = Number(process.env.BERTH_CRASH_ITERATIONS ?? 200);
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;
