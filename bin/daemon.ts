@@ -35,7 +35,16 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   };
   try {
     const started = Date.now();
-    const store = await openDurableStore({ dataDir: config.dataDir, logger: log.child({ component: "store" }) });
+    const store = await openDurableStore({
+      dataDir: config.dataDir,
+      logger: log.child({ component: "store" }),
+      // A failed fsync leaves memory ahead of the disk: stop serving, and let the next start recover from disk.
+      onPersistenceFailure: (error) => {
+        log.fatal({ err: error }, "the store could not write its journal; exiting so that a restart recovers from disk");
+        log.flush();
+        setTimeout(() => process.exit(70), 100).unref();
+      },
+    });
     stops.push(() => store.close());
     log.info({ revision: store.revision(), ms: Date.now() - started }, "store opened");
 

@@ -17,6 +17,8 @@ export interface DurableStoreOptions {
   compactBytes?: number;
   compactRecords?: number;
   now?: () => Date;
+  /** onPersistenceFailure: see StoreOptions; berthd exits on it and recovers from disk at the next start. */
+  onPersistenceFailure?: (error: Error) => void;
 }
 
 /** STORE_DIR is the store's directory inside the data directory. */
@@ -46,6 +48,7 @@ export async function openDurableStore(options: DurableStoreOptions): Promise<Me
     return await MemoryStore.open(persistence, {
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.onPersistenceFailure ? { onPersistenceFailure: options.onPersistenceFailure } : {}),
     });
   } catch (error) {
     await lock.release();

@@ -35,6 +35,11 @@ export interface StoreOptions {
   /** historyLimit is how many events are kept for watches that resume from a revision. */
   historyLimit?: number;
   now?: () => Date;
+  /**
+   * onPersistenceFailure is told, once, when the persistence layer fails a write: from then on memory holds a
+   * change the disk may not, so the process should stop and recover from disk rather than serve on.
+   */
+  onPersistenceFailure?: (error: Error) => void;
 }
 
 /** rfc3339 renders a time as Kubernetes does: UTC, second precision. */
@@ -65,10 +70,13 @@ export class MemoryStore implements ResourceStore {
   private readonly pending: StoreEvent[] = [];
   private readonly now: () => Date;
   private readonly persistence: Persistence | undefined;
+  private readonly onPersistenceFailure: ((error: Error) => void) | undefined;
+  private persistenceFailed = false;
 
   private constructor(revision: number, persistence: Persistence | undefined, options: StoreOptions) {
     this.rev = revision;
     this.persistence = persistence;
+    this.onPersistenceFailure = options.onPersistenceFailure;
     this.hub = new WatchHub(revision, options.historyLimit ?? 10_000);
     this.now = options.now ?? (() => new Date());
   }
@@ -228,7 +236,15 @@ export class MemoryStore implements ResourceStore {
     else this.index(object.kind).set(key, object);
     const committed: StoreEvent = { ...event, object };
     this.pending.push(committed);
-    await this.persistence?.append(event.type === "DELETED" ? { revision: event.revision, op: "delete", key } : { revision: event.revision, op: "put", key, object });
+    try {
+      await this.persistence?.append(event.type === "DELETED" ? { revision: event.revision, op: "delete", key } : { revision: event.revision, op: "put", key, object });
+    } catch (error) {
+      if (!this.persistenceFailed) {
+        this.persistenceFailed = true;
+        this.onPersistenceFailure?.(error as Error);
+      }
+      throw error;
+    }
     this.flush(event.revision);
     return object;
   }
