@@ -9,10 +9,12 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "store", load: () => import("./store-bench.ts") },
   { name: "api", load: () => import("./api-bench.ts") },
   { name: "daemon", load: () => import("./daemon-bench.ts") },
+  { name: "proxy", load: () => import("./proxy-bench.ts") },
+  { name: "app", load: () => import("./app-bench.ts") },
 ];
 
 /** BUDGET_MS bounds the whole run; each bench gets the signal and must stop when it aborts. */
-const BUDGET_MS = 170_000;
+const BUDGET_MS = 900_000;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

@@ -1,0 +1,12 @@
+import { InProcessProxy } from "./in-process.ts";
+import { ProxyCluster, type ProxyClusterOptions } from "./cluster.ts";
+import type { ProxyControl } from "./control.ts";
+
+/** StartProxyOptions: `workers: 0` serves in-process; absent, one worker process per core. */
+export type StartProxyOptions = ProxyClusterOptions;
+
+/** startProxy starts the proxy the daemon uses: worker processes on every core unless `workers` is 0. */
+export async function startProxy(options: StartProxyOptions): Promise<ProxyControl> {
+  if (options.workers === 0) return InProcessProxy.start(options);
+  return ProxyCluster.start(options);
+}

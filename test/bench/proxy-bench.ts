@@ -1,0 +1,226 @@
+/**
+ * proxy-bench measures Berth's proxy against nginx and Caddy proxying the same backend, in one run, with wrk
+ * on loopback (keep-alive, small responses): requests/s and p99 over plain HTTP and over TLS (the same EC P-256
+ * certificate everywhere), Berth on worker processes (one per core) and, for reference, in one process; and
+ * the time from a Domain applied to the first 200 through the proxy. The backend is nginx answering a 12-byte
+ * body, so the backend costs every proxy the same. Targets run in alternating rounds, and the best round of
+ * each counts, so load from other processes on the machine hits all alike. Missing nginx or caddy is said in
+ * the figures' notes (install: `apt-get install -y nginx-light caddy wrk`). Every process started is stopped.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { get } from "node:http";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { generate } from "selfsigned";
+import { admit } from "../../resources/index.ts";
+import { MemoryStore } from "../../store/index.ts";
+import { Manager, silentLogger } from "../../controllers/runtime/index.ts";
+import { createDomainController } from "../../controllers/domain/index.ts";
+import { InProcessProxy, ProxyCluster, type PemPair, type ProxyControl } from "../../proxy/index.ts";
+import type { Report } from "./report.ts";
+import { ensurePackages } from "./apt.ts";
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.BERTH_PROXY_BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BERTH_PROXY_BENCH_ROUNDS ?? 2);
+const CONNECTIONS = 64;
+const HOST = "127.0.0.1";
+
+/** Ports of everything the bench starts (fixed, odd, on loopback). */
+const PORTS = { backend: 18181, nginxHttp: 18182, nginxTls: 18183, caddyHttp: 18184, caddyTls: 18185 };
+
+interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  errors: number;
+}
+
+async function has(binary: string): Promise<boolean> {
+  return run("sh", ["-c", `command -v ${binary}`]).then(() => true, () => false);
+}
+
+/** wrk runs one measurement and parses requests/s, the p99 latency and socket errors + non-2xx answers. */
+async function wrk(url: string, seconds: number, signal: AbortSignal): Promise<WrkResult> {
+  const { stdout } = await run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", url], { signal, timeout: (seconds + 10) * 1000 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  const p99Ms = p99 ? Number(p99[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[p99[2]!]! : Number.NaN;
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, p99Ms, errors };
+}
+
+/** waitForPort polls until an HTTP(S) URL answers 200, for at most 10 s. */
+async function waitFor(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", url]).then((r) => r.stdout === "200", () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function nginxConfig(dir: string, withProxy: boolean): string {
+  const proxy = `proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`;
+  return `worker_processes auto; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off; keepalive_requests 1000000;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream backend { server ${HOST}:${PORTS.backend}; keepalive 128; }
+  server { listen ${HOST}:${PORTS.backend}; location / { return 200 "hello world\\n"; } }
+  ${withProxy ? `server { listen ${HOST}:${PORTS.nginxHttp}; location / { ${proxy} } }
+  server { listen ${HOST}:${PORTS.nginxTls} ssl; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem; location / { ${proxy} } }` : ""}
+}
+`;
+}
+
+function caddyConfig(dir: string): string {
+  return `{
+  admin off
+  auto_https off
+}
+http://${HOST}:${PORTS.caddyHttp} {
+  reverse_proxy ${HOST}:${PORTS.backend}
+}
+https://${HOST}:${PORTS.caddyTls} {
+  tls ${dir}/cert.pem ${dir}/key.pem
+  reverse_proxy ${HOST}:${PORTS.backend}
+}
+`;
+}
+
+/** status sends one GET with a Host header and resolves with the status (0 on error), within 1 s. */
+function status(url: string, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, { headers: { host }, agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+  });
+}
+
+/** Target is one proxy under test. */
+interface Target {
+  name: string;
+  http: string;
+  https?: string;
+  best: { http?: WrkResult; https?: WrkResult };
+}
+
+export async function bench(report: Report): Promise<void> {
+  const children: ChildProcess[] = [];
+  const proxies: ProxyControl[] = [];
+  const dir = await mkdtemp(join(tmpdir(), "berth-proxy-bench-"));
+  try {
+    ensurePackages([{ pkg: "wrk", command: "wrk" }, { pkg: "curl", command: "curl" }, { pkg: "nginx-light", command: "nginx" }, { pkg: "caddy", command: "caddy" }], (line) => report.progress(line));
+    if (!(await has("wrk")) || !(await has("nginx")) || !(await has("curl"))) {
+      report.progress("skipped: wrk, curl and nginx are needed (apt-get install -y wrk curl nginx-light caddy)");
+      return;
+    }
+    const caddy = await has("caddy");
+    const pems = await generate([{ name: "commonName", value: HOST }], {
+      keyType: "ec",
+      algorithm: "sha256",
+      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: HOST }, { type: 2, value: "bench.test" }] }],
+    });
+    const certificate: PemPair = { cert: pems.cert, key: pems.private };
+    await writeFile(join(dir, "cert.pem"), certificate.cert);
+    await writeFile(join(dir, "key.pem"), certificate.key, { mode: 0o600 });
+    await writeFile(join(dir, "nginx.conf"), nginxConfig(dir, true));
+    children.push(spawn("nginx", ["-c", join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" }));
+    if (caddy) {
+      await writeFile(join(dir, "Caddyfile"), caddyConfig(dir));
+      children.push(spawn("caddy", ["run", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdio: "ignore", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } }));
+    }
+    const workers = availableParallelism();
+    const options = { http: { port: 0, host: HOST }, https: { port: 0, host: HOST }, fallback: certificate, logger: silentLogger() };
+    const cluster = await ProxyCluster.start({ ...options, workers, logLevel: "silent" });
+    proxies.push(cluster);
+    const single = await InProcessProxy.start(options);
+    proxies.push(single);
+    const routes = [{ host: HOST, path: "/", name: "bench/backend", upstreams: [{ id: "nginx", host: HOST, port: PORTS.backend }], tls: false, redirectHttp: false }];
+    await cluster.setRoutes(routes);
+    await single.setRoutes(routes);
+
+    const targets: Target[] = [
+      { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, best: {} },
+      ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, best: {} }] : []),
+      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, best: {} },
+      { name: "berth-1-process", http: `http://${HOST}:${single.httpPort}/`, best: {} },
+    ];
+    for (const t of targets) for (const url of [t.http, t.https]) if (url) await waitFor(url);
+    report.progress(`${workers} worker(s); wrk -t1 -c${CONNECTIONS}, ${ROUNDS} round(s) of ${SECONDS} s per target and protocol; backend: nginx return 200`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const proto of ["http", "https"] as const) {
+        for (const t of targets) {
+          const url = t[proto];
+          if (!url) continue;
+          await wrk(url, 1, report.signal);
+          const result = await wrk(url, SECONDS, report.signal);
+          report.progress(`round ${round + 1} ${t.name} ${proto}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
+          if (!t.best[proto] || result.rps > t.best[proto]!.rps) t.best[proto] = result;
+        }
+      }
+    }
+    figures(report, targets, caddy);
+    await routeChange(report, cluster);
+  } finally {
+    for (const proxy of proxies) await proxy.close().catch(() => {});
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => {
+      const timer = setTimeout(() => c.kill("SIGKILL"), 5_000);
+      c.once("exit", () => resolve(clearTimeout(timer)));
+    }))));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function figures(report: Report, targets: Target[], caddy: boolean): void {
+  const by = (name: string) => targets.find((t) => t.name === name)?.best;
+  const nginx = by("nginx")!;
+  const caddyBest = by("caddy");
+  const berth = by("berth")!;
+  const single = by("berth-1-process")!;
+  const missing = caddy ? undefined : "caddy not installed: compared with nginx only";
+  for (const proto of ["http", "https"] as const) {
+    const label = proto === "http" ? "HTTP" : "TLS";
+    const mine = berth[proto]!;
+    const errors = mine.errors > 0 ? `${mine.errors} errors!` : undefined;
+    report.figure(`${label} req/s, Berth vs nginx`, mine.rps, "req/s", { baseline: { name: "nginx", value: nginx[proto]!.rps, goalRatio: 0.35 }, ...(errors ? { note: errors } : {}) });
+    if (caddyBest?.[proto]) report.figure(`${label} req/s, Berth vs Caddy`, mine.rps, "req/s", { baseline: { name: "caddy", value: caddyBest[proto]!.rps, goalRatio: 1.3 } });
+    else if (missing) report.figure(`${label} req/s, Berth vs Caddy`, mine.rps, "req/s", { note: missing });
+    report.figure(`${label} p99, Berth vs nginx`, mine.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms, goalRatio: 2 } });
+    if (caddyBest?.[proto]) report.figure(`${label} p99, Caddy vs nginx`, caddyBest[proto]!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms } });
+  }
+  report.figure("HTTP req/s, Berth in one process", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "before worker processes" });
+}
+
+/** routeChange measures a Domain applied to the store → the first 200 through the proxy (goal: under 1 s). */
+async function routeChange(report: Report, proxy: ProxyControl): Promise<void> {
+  const store = await MemoryStore.open();
+  const manager = new Manager({ store, logger: silentLogger() });
+  manager.add(createDomainController({ store, proxy, logger: silentLogger() }));
+  await manager.start();
+  try {
+    const app = await store.create(admit({ apiVersion: "berth.dev/v1", kind: "App", metadata: { name: "bench" }, spec: { image: "bench:1", port: PORTS.backend } }));
+    await store.updateStatus({ ...app, status: { endpoints: [{ replica: "bench-0", host: HOST, port: PORTS.backend }] } });
+    const started = performance.now();
+    await store.create(admit({ apiVersion: "berth.dev/v1", kind: "Domain", metadata: { name: "bench" }, spec: { host: "route.bench.test", appRef: { name: "bench" }, tls: { mode: "none" } } }));
+    const url = `http://${HOST}:${proxy.httpPort}/`;
+    for (;;) {
+      if ((await status(url, "route.bench.test")) === 200) break;
+      if (performance.now() - started > 5_000) throw new Error("no 200 through the proxy 5 s after the Domain was applied");
+    }
+    report.figure("route change → first 200", performance.now() - started, "ms", { higherIsBetter: false, baseline: { name: "goal", value: 1000, goalRatio: 1 } });
+  } finally {
+    await manager.stop();
+    await store.close();
+  }
+}

@@ -1,0 +1,285 @@
+import { createHash, randomBytes } from "node:crypto";
+import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { connect, type AddressInfo, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { generate } from "selfsigned";
+import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { createFallbackCertificate, ERROR_HEADER, InProcessProxy, type PemPair, type ProxyLimits, type RouteSpec } from "../../../proxy/index.ts";
+
+/** LIMIT bounds every test in this folder. */
+export const LIMIT = { timeout: 30_000 } as const;
+
+/** Backend is a small HTTP server standing in for an App replica: it answers with what it received, and echoes WebSocket frames. */
+export interface Backend {
+  name: string;
+  port: number;
+  /** hits counts the requests it answered. */
+  hits: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** startBackend starts a backend on a free loopback port. `/status/NNN` answers that status; `/stream` sends two chunks. */
+export async function startBackend(name: string): Promise<Backend> {
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    backend.hits++;
+    const status = /^\/status\/(\d{3})/.exec(req.url ?? "")?.[1];
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.stringify({ backend: name, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(status ? Number(status) : 200, { "content-type": "application/json", "x-backend": name });
+      res.end(body);
+    });
+  });
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req, socket: Duplex) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    acceptWebSocket(req.headers, socket, name);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const backend: Backend = {
+    name,
+    port: (server.address() as AddressInfo).port,
+    hits: 0,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
+      }),
+  };
+  return backend;
+}
+
+/** upstreamsOf turns backends into route upstreams. */
+export function upstreamsOf(...backends: Backend[]): RouteSpec["upstreams"] {
+  return backends.map((b) => ({ id: b.name, host: "127.0.0.1", port: b.port }));
+}
+
+/** route builds a RouteSpec for tests. */
+export function route(host: string, upstreams: RouteSpec["upstreams"], extra: Partial<RouteSpec> = {}): RouteSpec {
+  return { host, path: "/", name: `test/${host}`, upstreams, tls: false, redirectHttp: false, ...extra };
+}
+
+/** startTestProxy starts an in-process proxy on free loopback ports with a fresh fallback certificate. */
+export async function startTestProxy(limits?: Partial<ProxyLimits>): Promise<InProcessProxy> {
+  return InProcessProxy.start({
+    http: { port: 0, host: "127.0.0.1" },
+    https: { port: 0, host: "127.0.0.1" },
+    fallback: await fallbackOnce(),
+    logger: silentLogger(),
+    ...(limits ? { limits } : {}),
+  });
+}
+
+let fallback: Promise<PemPair> | undefined;
+function fallbackOnce(): Promise<PemPair> {
+  fallback ??= createFallbackCertificate();
+  return fallback;
+}
+
+/** Reply is a fully read response. */
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json(): any;
+}
+
+/** get sends one plain-HTTP request through the proxy with the given Host header (bounded by `timeoutMs`). */
+export function get(port: number, host: string, path = "/", options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent | false; timeoutMs?: number } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: { host, ...options.headers }, agent: options.agent ?? false, timeout: options.timeoutMs ?? 5_000 },
+      (res) => collect(res, resolve, reject),
+    );
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** httpsGet sends one HTTPS request with SNI `host`, trusting only `ca`. */
+export function httpsGet(port: number, host: string, ca: string, path = "/"): Promise<Reply & { peerSubject: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: "127.0.0.1", port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5_000 }, (res) => {
+      const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate();
+      collect(res, (reply) => resolve({ ...reply, peerSubject: String(cert.subject?.CN ?? "") }), reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET https://${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+function collect(res: import("node:http").IncomingMessage, resolve: (r: Reply) => void, reject: (e: Error) => void): void {
+  const chunks: Buffer[] = [];
+  res.on("data", (c: Buffer) => chunks.push(c));
+  res.on("error", reject);
+  res.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
+    resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+  });
+}
+
+/** makeCa creates a test certificate authority. */
+export async function makeCa(): Promise<PemPair> {
+  const pems = await generate([{ name: "commonName", value: "berth-test-ca" }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, digitalSignature: true, critical: true }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** issue signs a serving certificate for `hosts` with `ca`; the first host is its common name. */
+export async function issue(ca: PemPair, hosts: string[]): Promise<PemPair> {
+  const pems = await generate([{ name: "commonName", value: hosts[0]! }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    ca,
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "extKeyUsage", serverAuth: true },
+      { name: "subjectAltName", altNames: hosts.map((h) => ({ type: 2 as const, value: h })) },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** acceptWebSocket completes a WebSocket handshake and echoes every short text frame back, prefixed with the backend's name. */
+function acceptWebSocket(headers: IncomingHttpHeaders, socket: Duplex, name: string): void {
+  const accept = createHash("sha1").update(`${String(headers["sec-websocket-key"])}${WS_GUID}`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-Forwarded-For: ${String(headers["x-forwarded-for"])}\r\n\r\n`);
+  socket.on("data", (frame: Buffer) => {
+    const length = frame[1]! & 0x7f;
+    const mask = frame.subarray(2, 6);
+    const payload = Buffer.from(frame.subarray(6, 6 + length).map((b, i) => b ^ mask[i % 4]!));
+    socket.write(encodeFrame(Buffer.from(`${name}:${payload.toString("utf8")}`), undefined));
+  });
+  socket.on("error", () => socket.destroy());
+}
+
+/** encodeFrame encodes one short (< 126 bytes) text frame, masked when a mask is given. */
+function encodeFrame(payload: Buffer, mask: Buffer | undefined): Buffer {
+  const head = Buffer.from([0x81, (mask ? 0x80 : 0) | payload.length]);
+  if (!mask) return Buffer.concat([head, payload]);
+  return Buffer.concat([head, mask, Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!))]);
+}
+
+/** wsEcho opens a WebSocket through the proxy, sends `message`, and resolves with the echoed text and the handshake head. */
+export function wsEcho(port: number, host: string, message: string, timeoutMs = 5_000): Promise<{ reply: string; head: string }> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(port, "127.0.0.1");
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("WebSocket echo timed out"));
+    }, timeoutMs);
+    let buffer = Buffer.alloc(0);
+    let head: string | undefined;
+    socket.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.on("connect", () => {
+      socket.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    socket.on("data", (data: Buffer) => {
+      buffer = Buffer.concat([buffer, data]);
+      if (head === undefined) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        head = buffer.subarray(0, end).toString("latin1");
+        buffer = buffer.subarray(end + 4);
+        if (!head.startsWith("HTTP/1.1 101")) {
+          clearTimeout(timer);
+          socket.destroy();
+          return reject(new Error(`no upgrade: ${head.split("\r\n")[0]}`));
+        }
+        socket.write(encodeFrame(Buffer.from(message), randomBytes(4)));
+      }
+      if (buffer.length >= 2 && buffer.length >= 2 + (buffer[1]! & 0x7f)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ reply: buffer.subarray(2, 2 + (buffer[1]! & 0x7f)).toString("utf8"), head });
+      }
+    });
+  });
+}
+
+/** eventually polls `check` until it stops throwing, failing after `timeoutMs`. */
+export async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 5_000, intervalMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** freePort returns a loopback port nobody listens on (bound then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** LoadResult counts what a constant load saw. */
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failures: string[];
+  byBackend: Record<string, number>;
+}
+
+/**
+ * constantLoad sends `rps` GETs per second for `durationMs` through keep-alive connections (as browsers do),
+ * and resolves once every request has settled (each bounded by 5 s).
+ */
+export async function constantLoad(port: number, host: string, rps: number, durationMs: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const result: LoadResult = { sent: 0, ok: 0, failures: [], byBackend: {} };
+  const pending: Promise<void>[] = [];
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(Math.floor(((Date.now() - started) * rps) / 1000), Math.floor((durationMs * rps) / 1000));
+      while (result.sent < due) {
+        result.sent++;
+        pending.push(
+          get(port, host, "/", { agent }).then(
+            (reply) => {
+              if (reply.status !== 200) return void result.failures.push(`HTTP ${reply.status} ${String(reply.headers[ERROR_HEADER] ?? "")}`);
+              result.ok++;
+              const name = String(reply.headers["x-backend"]);
+              result.byBackend[name] = (result.byBackend[name] ?? 0) + 1;
+            },
+            (error: Error) => void result.failures.push(error.message),
+          ),
+        );
+      }
+      if (Date.now() - started >= durationMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  await Promise.all(pending);
+  agent.destroy();
+  return result;
+}
+
+/** sleep waits `ms`. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
