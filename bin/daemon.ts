@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
@@ -7,18 +9,22 @@ import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { createDockerClient, pingDocker } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
+import { createDomainController } from "../controllers/domain/index.ts";
+import { startProxy, type ProxyControl } from "../proxy/index.ts";
 import {
   BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
 } from "../controllers/events/index.ts";
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
+import { logsExtension } from "../api/routes/logs.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
 export interface Daemon {
   store: ResourceStore;
   api: ApiServer;
+  proxy: ProxyControl;
   access: AccessFiles;
   stop(): Promise<void>;
 }
@@ -59,18 +65,25 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
 
     const tokens = await TokenStore.open(join(config.dataDir, "tokens.json"));
     const tls = await ensureServingCertificate(join(config.dataDir, "tls"), [hostname(), ...(config.apiHost === "0.0.0.0" ? [] : [config.apiHost])]);
-    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost });
+    // The proxy's fallback certificate (served for a host with no certificate of its own) is the API's self-signed one.
+    const proxy = await startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
+    stops.push(() => proxy.close());
+
+    const docker = createDockerClient(config.dockerHost);
+    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost, extend: logsExtension({ store, docker }) });
     stops.push(() => api.close());
     const access = accessFilesIn(config.clientConfigDir);
     await ensureAdminAccess(tokens, access, { server: clientUrl(config, api.port), ca: tls.ca }, log);
 
-    const docker = createDockerClient(config.dockerHost);
     // Without Docker berthd still serves its API; the controllers retry with backoff and say why in each App's status.
     await pingDocker(docker).catch((error: unknown) => log.warn({ err: error }, `Docker does not answer${config.dockerHost ? ` at ${config.dockerHost}` : ""}: apps will not run until it does (start it with scripts/start-docker.sh)`));
     const manager = new Manager({ store, logger: log });
     manager.add(createGarbageCollector(store, log));
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
-    manager.add(createAppController({ store, docker, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    const instance = await ensureInstanceId(config.dataDir);
+    manager.add(createAppController({ store, docker, instance, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
+    manager.add(createDomainController({ store, proxy, recorder: domainEvents, logger: log.child({ component: "domains" }) }));
     await manager.start();
     stops.push(() => manager.stop());
 
@@ -82,7 +95,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       stops.push(() => manifests!.close());
     }
     log.info({ api: api.url, ms: Date.now() - started, objects: "loaded" }, `berthd serving on ${api.url}`);
-    return { store, api, access, stop: stopAll };
+    return { store, api, proxy, access, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -108,4 +121,17 @@ async function ensureAdminAccess(tokens: TokenStore, files: AccessFiles, target:
   const { token } = await tokens.create(name, [{ namespace: "*", role: "admin" }]);
   await writeAccessFiles(files, { server: target.server, token, ca: target.ca });
   log.info({ cliConfig: files.cliConfig, kubeconfig: files.kubeconfig, tokenName: name }, "wrote an admin token to the CLI config and kubeconfig");
+}
+
+/**
+ * ensureInstanceId returns this installation's id, made on first start and kept in the data directory. It is
+ * written on the Docker objects berthd makes, so that it never removes another installation's as orphans.
+ */
+async function ensureInstanceId(dataDir: string): Promise<string> {
+  const file = join(dataDir, "instance-id");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const id = randomUUID();
+  await writeFile(file, `${id}\n`, { mode: 0o644 });
+  return id;
 }

@@ -38,7 +38,12 @@ export interface AppControllerOptions {
   /** firstProbeRetryMs is the health monitor's first retry delay (default 20 ms). */
   firstProbeRetryMs?: number;
   controller?: ControllerOptions;
+  /** instance is this berthd's id (default `default`): orphan removal only touches containers it made. */
+  instance?: string;
 }
+
+/** DEFAULT_INSTANCE labels containers when no instance id is given (in-process use, tests). */
+export const DEFAULT_INSTANCE = "default";
 
 /**
  * AppController runs Apps as Docker containers and keeps them so (DESIGN.md §4): replicas of the current
@@ -56,11 +61,14 @@ export class AppController implements Controller {
   private readonly healthEvents = healthSource();
   private readonly log: Logger;
   private readonly resyncMs: number;
+  /** networks holds the namespace network creations under way, so concurrent reconciles share one. */
+  private readonly networks = new Map<string, Promise<string>>();
 
   constructor(options: AppControllerOptions) {
     this.log = options.logger.child({ component: "app-controller" });
     this.resyncMs = options.resyncMs ?? 30_000;
-    this.options = { reconcileTimeoutMs: 120_000, ...options.controller };
+    // Apps are reconciled side by side: one App's slow step (a pull, a stop grace, a drain) must not hold up the others.
+    this.options = { reconcileTimeoutMs: 120_000, maxConcurrentReconciles: 4, ...options.controller };
     this.apps = new Informer(options.store, "App", { logger: this.log });
     this.secrets = new Informer(options.store, "Secret", { logger: this.log });
     this.databases = new Informer(options.store, "Database", { logger: this.log });
@@ -74,6 +82,7 @@ export class AppController implements Controller {
       draining: new Map(),
       pullBackoff: new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 }),
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
+      instance: options.instance ?? DEFAULT_INSTANCE,
     };
   }
 
@@ -84,8 +93,8 @@ export class AppController implements Controller {
       secretSource(this.secrets, this.apps),
       databaseSource(this.databases, this.apps),
       resyncSource(this.apps, this.resyncMs),
-      dockerSource(this.deps.docker, this.apps, this.log),
-      ownerScanSource(this.deps.docker, this.resyncMs, this.log),
+      dockerSource(this.deps.docker, this.apps, this.deps.instance, this.log),
+      ownerScanSource(this.deps.docker, this.deps.instance, this.resyncMs, this.log),
       { name: "replica health", start: (enqueue) => this.healthEvents.start(enqueue), stop: () => (this.healthEvents.stop(), health.stop()) },
     ];
   }
@@ -116,8 +125,18 @@ export class AppController implements Controller {
   /** ensureInfrastructure makes the namespace network and the App's volumes before any replica needs them. */
   private async ensureInfrastructure(pass: Pass): Promise<void> {
     if (!pass.target?.canCreate) return;
-    await ensureNamespaceNetwork(this.deps.docker, pass.ref.namespace, pass.signal);
+    await this.ensureNetwork(pass.ref.namespace, pass.signal);
     for (const volume of buildDesiredVolumes(pass.ref, pass.target.template)) await ensureVolume(this.deps.docker, volume.name, volume.labels, pass.signal);
+  }
+
+  /** ensureNetwork makes the namespace network once at a time: Docker creates two networks of one name when asked twice at once. */
+  private ensureNetwork(namespace: string, signal: AbortSignal): Promise<string> {
+    let pending = this.networks.get(namespace);
+    if (!pending) {
+      pending = ensureNamespaceNetwork(this.deps.docker, namespace, signal).finally(() => this.networks.delete(namespace));
+      this.networks.set(namespace, pending);
+    }
+    return pending;
   }
 
   /** ensureRollout applies one step of the rollout plan: remove, drain, create. */

@@ -18,6 +18,8 @@ export interface AppDeps {
   draining: Map<string, { owner: string; since: number }>;
   /** pullBackoff paces retries of failed image pulls, per App. */
   pullBackoff: ExponentialBackoff;
+  /** instance is this berthd's id, written on the containers it makes; only its own orphans are removed. */
+  instance: string;
   /** stopGraceSeconds is how long a stopped replica gets between SIGTERM and SIGKILL. */
   stopGraceSeconds: number;
 }

@@ -23,6 +23,8 @@ export interface DesiredReplicaInput {
   specHash: string;
   index: number;
   network: string;
+  /** instance is the berthd that makes the container (LABELS.instance). */
+  instance: string;
 }
 
 /** DesiredVolume is a named volume an App owns; it outlives rollouts. */
@@ -79,6 +81,7 @@ export function buildDesiredContainer(input: DesiredReplicaInput): ContainerSpec
     Hostname: `${app.name}-${index}`,
     Labels: {
       ...ownerLabels(app),
+      [LABELS.instance]: input.instance,
       [LABELS.specHash]: input.specHash,
       [LABELS.revision]: String(revision),
       [LABELS.replica]: String(index),

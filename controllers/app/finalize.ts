@@ -1,6 +1,6 @@
 import type { AppSpec, Resource } from "../../resources/index.ts";
 import { removeFinalizer, type ReconcileContext, type Result } from "../runtime/index.ts";
-import { listContainers, listVolumes, ownerFilter, removeContainer, removeVolume, type OwnerRef } from "../docker/index.ts";
+import { instanceFilter, listContainers, listVolumes, ownerFilter, removeContainer, removeVolume, type OwnerRef } from "../docker/index.ts";
 import type { AppDeps } from "./deps.ts";
 
 /**
@@ -29,7 +29,7 @@ export async function finalizeApp(deps: AppDeps, app: Resource, finalizer: strin
  * containers labelled by hand). Volumes are kept: without the App its deletion policy is unknown.
  */
 export async function removeOrphans(deps: AppDeps, ref: OwnerRef, ctx: ReconcileContext): Promise<Result> {
-  const removed = await removeAllContainers(deps, ref, ctx.signal);
+  const removed = await removeAllContainers(deps, ref, ctx.signal, [instanceFilter(deps.instance)]);
   if (removed > 0) {
     const ghost: Resource = { apiVersion: "berth.dev/v1", kind: "App", metadata: { name: ref.name, namespace: ref.namespace } };
     deps.recorder.record(ghost, "Normal", "OrphanRemoved", `removed ${removed} container(s) whose App is gone`);
@@ -38,9 +38,9 @@ export async function removeOrphans(deps: AppDeps, ref: OwnerRef, ctx: Reconcile
   return {};
 }
 
-async function removeAllContainers(deps: AppDeps, ref: OwnerRef, signal: AbortSignal): Promise<number> {
+async function removeAllContainers(deps: AppDeps, ref: OwnerRef, signal: AbortSignal, extraFilters: string[] = []): Promise<number> {
   const key = `App/${ref.namespace}/${ref.name}`;
-  const containers = await listContainers(deps.docker, ownerFilter(ref), signal, false);
+  const containers = await listContainers(deps.docker, [ownerFilter(ref), ...extraFilters], signal, false);
   await Promise.all(containers.map((c) => removeContainer(deps.docker, c.id, deps.stopGraceSeconds, signal)));
   deps.health.retain(key, new Set());
   deps.restarts.retain(key, new Set());

@@ -2,7 +2,7 @@
  * app is the App controller: Apps become Docker containers behind health checks, with rolling updates,
  * revisions, crash-loop backoff, drift repair and cleanup.
  */
-export { AppController, createAppController, APP_FINALIZER, type AppControllerOptions } from "./app-controller.ts";
+export { AppController, createAppController, APP_FINALIZER, DEFAULT_INSTANCE, type AppControllerOptions } from "./app-controller.ts";
 export { StoreDatabaseResolver, connectionUrl, type DatabaseResolver, type DatabaseFact, type DatabaseKey } from "./database-resolver.ts";
 export {
   buildDesiredContainer, buildDesiredVolumes, containerName, volumeName, specHash, templateOf, parseCpu, parseMemory, resolveIntOrPercent,

@@ -57,7 +57,7 @@ export function replicaFacts(deps: AppDeps, pass: Pass): Array<ReplicaFacts & Re
 export async function createReplica(deps: AppDeps, pass: Pass, index: number): Promise<void> {
   const target = pass.target!;
   const network = namespaceNetworkName(pass.ref.namespace);
-  const spec = buildDesiredContainer({ app: pass.ref, template: target.template, env: target.env ?? [], revision: target.revision, specHash: target.hash, index, network });
+  const spec = buildDesiredContainer({ app: pass.ref, template: target.template, env: target.env ?? [], revision: target.revision, specHash: target.hash, index, network, instance: deps.instance });
   let id: string;
   try {
     id = await createContainer(deps.docker, spec, pass.signal);

@@ -1,6 +1,6 @@
 import type { AppSpec, Resource } from "../../resources/index.ts";
 import { EventSource, mappingSource, objectKey, type Enqueue, type Informer, type Key, type Logger, type Source } from "../runtime/index.ts";
-import { DockerEventStream, LABELS, kindFilter, listContainers, parseOwner, type DockerClient, type DockerEvent } from "../docker/index.ts";
+import { DockerEventStream, LABELS, instanceFilter, kindFilter, listContainers, parseOwner, type DockerClient, type DockerEvent } from "../docker/index.ts";
 import { referencedDatabases, referencedSecrets } from "./env.ts";
 
 /** DRIFT_ACTIONS are the container events that may mean an App's replicas drifted from what was made. */
@@ -33,7 +33,7 @@ export function dockerEventKeys(event: DockerEvent): Key[] {
  * After a break in the stream it enqueues every App and every owner found on a container, since events may
  * have been missed (dockerd restarted).
  */
-export function dockerSource(docker: DockerClient, apps: Informer, logger: Logger): Source {
+export function dockerSource(docker: DockerClient, apps: Informer, instance: string, logger: Logger): Source {
   const events = new EventSource<DockerEvent>("docker events", dockerEventKeys);
   let enqueueAll: Enqueue | undefined;
   const stream = new DockerEventStream(docker, {
@@ -42,7 +42,7 @@ export function dockerSource(docker: DockerClient, apps: Informer, logger: Logge
     onReconnect: () => {
       if (!enqueueAll) return;
       for (const app of apps.list()) enqueueAll(objectKey(app));
-      void scanOwners(docker, enqueueAll, logger);
+      void scanOwners(docker, instance, enqueueAll, logger);
     },
     logger,
   });
@@ -66,13 +66,13 @@ export function dockerSource(docker: DockerClient, apps: Informer, logger: Logge
  * their owners: a container whose App is gone (deleted while berthd was down, or made by hand) is an orphan
  * that the reconcile of that missing App removes.
  */
-export function ownerScanSource(docker: DockerClient, periodMs: number, logger: Logger): Source {
+export function ownerScanSource(docker: DockerClient, instance: string, periodMs: number, logger: Logger): Source {
   let timer: NodeJS.Timeout | undefined;
   return {
     name: "docker owner scan",
     start(enqueue) {
       const tick = () => {
-        void scanOwners(docker, enqueue, logger);
+        void scanOwners(docker, instance, enqueue, logger);
         timer = setTimeout(tick, periodMs * (1 + Math.random() * 0.1));
         timer.unref();
       };
@@ -85,9 +85,9 @@ export function ownerScanSource(docker: DockerClient, periodMs: number, logger: 
   };
 }
 
-async function scanOwners(docker: DockerClient, enqueue: Enqueue, logger: Logger): Promise<void> {
+async function scanOwners(docker: DockerClient, instance: string, enqueue: Enqueue, logger: Logger): Promise<void> {
   try {
-    const containers = await listContainers(docker, kindFilter("App"), AbortSignal.timeout(15_000), false);
+    const containers = await listContainers(docker, [kindFilter("App"), instanceFilter(instance)], AbortSignal.timeout(15_000), false);
     const owners = new Set(containers.map((c) => parseOwner(c.labels[LABELS.owner])).filter((o) => o?.kind === "App").map((o) => `App/${o!.namespace}/${o!.name}`));
     for (const key of owners) enqueue(key);
   } catch (err) {

@@ -27,8 +27,9 @@ export type ContainerSpec = Docker.ContainerCreateOptions & { name: string };
  * With `inspect` (the default) each one is inspected too, for its exit details and because the list lags the
  * Engine's events: right after a `die` event the list may still say "running", an inspect never does.
  */
-export async function listContainers(docker: DockerClient, label: string, signal?: AbortSignal, inspect = true): Promise<ObservedContainer[]> {
-  const infos = await call(`list containers ${label}`, () => docker.listContainers({ all: true, filters: { label: [label] }, abortSignal: withTimeout(signal) } as Docker.ContainerListOptions));
+export async function listContainers(docker: DockerClient, label: string | readonly string[], signal?: AbortSignal, inspect = true): Promise<ObservedContainer[]> {
+  const labels = typeof label === "string" ? [label] : [...label];
+  const infos = await call(`list containers ${labels.join(",")}`, () => docker.listContainers({ all: true, filters: { label: labels }, abortSignal: withTimeout(signal) } as Docker.ContainerListOptions));
   const observed: ObservedContainer[] = [];
   for (const info of infos) {
     const container: ObservedContainer = {

@@ -17,6 +17,12 @@ export const LABELS = {
   specHash: "berth.dev/spec-hash",
   revision: "berth.dev/revision",
   replica: "berth.dev/replica",
+  /**
+   * instance names the berthd (by its data directory's id) that made a container. Orphans are removed only
+   * when they carry this daemon's instance, so two Berth installations sharing a Docker Engine (or a test
+   * next to a running berthd) never delete each other's containers.
+   */
+  instance: "berth.dev/instance",
   /** managed marks objects Berth made that belong to no one object, such as namespace networks. */
   managed: "berth.dev/managed",
 } as const;
@@ -54,6 +60,11 @@ export function ownerLabels(owner: OwnerRef): Record<string, string> {
 /** ownerFilter is a Docker `label` filter matching the objects of one owner. */
 export function ownerFilter(owner: OwnerRef): string {
   return `${LABELS.owner}=${ownerValue(owner)}`;
+}
+
+/** instanceFilter is a Docker `label` filter matching the objects made by one berthd. */
+export function instanceFilter(instance: string): string {
+  return `${LABELS.instance}=${instance}`;
 }
 
 /** kindFilter is a Docker `label` filter matching the objects owned by any object of one kind. */

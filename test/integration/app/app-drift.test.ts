@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LABELS, createContainer, namespaceNetworkName, ensureNamespaceNetwork, startContainer } from "../../../controllers/docker/index.ts";
 import { TEST_IMAGES, WEB_PORT } from "../../support/images.ts";
+import { DEFAULT_INSTANCE } from "../../../controllers/app/index.ts";
 import { LIMIT, condition, eventually, httpGet, isReady, startHarness, type Harness } from "./harness.ts";
 
 const spec = { image: TEST_IMAGES.webV1, port: WEB_PORT, healthCheck: { http: { path: "/healthz" }, intervalSeconds: 1 } };
@@ -60,12 +61,16 @@ test("app drift: a container labelled as a missing App's is removed", LIMIT, asy
   const h = await startHarness(t);
   if (!h) return;
   const network = await ensureNamespaceNetwork(h.docker, h.namespace);
-  const labels = { [LABELS.owner]: `App/${h.namespace}/ghost`, [LABELS.namespace]: h.namespace, [LABELS.kind]: "App", [LABELS.name]: "ghost" };
+  const labels = { [LABELS.owner]: `App/${h.namespace}/ghost`, [LABELS.namespace]: h.namespace, [LABELS.kind]: "App", [LABELS.name]: "ghost", [LABELS.instance]: DEFAULT_INSTANCE };
   const id = await createContainer(h.docker, { name: `berth-${h.namespace}-ghost-1-0`, Image: TEST_IMAGES.webV1, Labels: labels, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
   assert.equal(network, namespaceNetworkName(h.namespace));
+  // The same kind of container made by another Berth installation on this Docker Engine is not ours to remove.
+  const theirs = await createContainer(h.docker, { name: `berth-${h.namespace}-ghost2-1-0`, Image: TEST_IMAGES.webV1, Labels: { ...labels, [LABELS.owner]: `App/${h.namespace}/ghost2`, [LABELS.name]: "ghost2", [LABELS.instance]: "another-berthd" }, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
   await startContainer(h.docker, id);
+  await startContainer(h.docker, theirs);
   await eventually(async () => assert.deepEqual(await h.containers("ghost"), []), 10_000);
   assert.ok((await h.events.list({})).some((e) => e.reason === "OrphanRemoved" && e.involvedObject.name === "ghost"));
+  assert.equal((await h.containers("ghost2")).length, 1, "another instance's container is left alone");
 });
 
 test("app drift: a replica that exits at once is CrashLooping with its exit code and last log lines, restarted with backoff", LIMIT, async (t) => {

@@ -15,14 +15,14 @@ const specOf = (spec: Record<string, unknown>) => admit({ apiVersion: "berth.dev
 test("desired: a replica's container has deterministic names, owner labels, limits, volumes and the namespace alias", () => {
   const spec = specOf({ image: "web:1", port: 8080, command: ["/bin/app"], args: ["--serve"], resources: { cpu: "500m", memory: "256Mi" }, volumes: [{ name: "data", mountPath: "/data" }] });
   const template = templateOf(spec);
-  const c = buildDesiredContainer({ app: ref, template, env: [{ name: "A", value: "1" }], revision: 3, specHash: "abc123def456", index: 1, network: "berth-shop" });
+  const c = buildDesiredContainer({ app: ref, template, env: [{ name: "A", value: "1" }], revision: 3, specHash: "abc123def456", index: 1, network: "berth-shop", instance: "i-1" });
   assert.equal(c.name, "berth-shop-web-3-1");
   assert.equal(c.Image, "web:1");
   assert.deepEqual(c.Entrypoint, ["/bin/app"]);
   assert.deepEqual(c.Cmd, ["--serve"]);
   assert.deepEqual(c.Env, ["A=1"]);
   assert.deepEqual(c.Labels, {
-    "berth.dev/owner": "App/shop/web", "berth.dev/namespace": "shop", "berth.dev/kind": "App", "berth.dev/name": "web",
+    "berth.dev/owner": "App/shop/web", "berth.dev/namespace": "shop", "berth.dev/kind": "App", "berth.dev/name": "web", "berth.dev/instance": "i-1",
     "berth.dev/spec-hash": "abc123def456", "berth.dev/revision": "3", "berth.dev/replica": "1",
   });
   assert.equal(c.HostConfig?.NanoCpus, 500_000_000);

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
+import { runCli } from "../unit/cli/run-cli.ts";
+import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
+
+/** getThroughProxy sends one request to the proxy's HTTP port with a Host header. */
+function getThroughProxy(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => ok({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", fail);
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.end();
+  });
+}
+
+test("a Domain applied through berth routes its host through berthd's proxy to the App", { timeout: 120_000 }, async (t) => {
+  const docker = await connectTestDocker();
+  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  await ensureTestImages(docker, [TEST_IMAGES.webV1]);
+  const httpPort = await freePort();
+  const daemon = await startDaemon({ args: ["--http-port", String(httpPort)] });
+  const namespace = randomNamespace("e2e");
+  t.after(async () => {
+    await daemon.stop();
+    await cleanupNamespace(docker, namespace);
+    await removeDirs(daemon.dataDir, daemon.clientDir);
+  });
+  const host = `${namespace}.example.test`;
+
+  // Before anything is routed the proxy answers with its own clear 404.
+  assert.equal((await getThroughProxy(httpPort, host)).status, 404);
+
+  const manifest = [
+    `apiVersion: berth.dev/v1\nkind: App\nmetadata: {name: hello, namespace: ${namespace}}\nspec: {image: "${TEST_IMAGES.webV1}", port: ${WEB_PORT}, replicas: 2}`,
+    `apiVersion: berth.dev/v1\nkind: Domain\nmetadata: {name: hello, namespace: ${namespace}}\nspec: {host: ${host}, appRef: {name: hello}, tls: {mode: none}}`,
+  ].join("\n---\n");
+  const applied = await runCli(["apply", "-f", "-"], { env: daemon.env, stdin: manifest });
+  assert.equal(applied.code, 0, applied.stderr);
+  const waited = await runCli(["wait", "--for=condition=Ready", "domain/hello", "-n", namespace, "--timeout=60s"], { env: daemon.env });
+  assert.equal(waited.code, 0, waited.stderr + waited.stdout);
+
+  const res = await eventually(async () => {
+    const r = await getThroughProxy(httpPort, host);
+    return r.status === 200 ? r : undefined;
+  }, { what: "a 200 through the proxy" }).catch((error: Error) => {
+    throw new Error(`${error.message}\nberthd log:\n${daemon.logs()}`);
+  });
+  assert.equal(res!.body.trim(), "v1");
+  const table = await runCli(["get", "domains", "-n", namespace], { env: daemon.env });
+  assert.match(table.stdout, new RegExp(`^hello\\s+True\\s+${host.replace(/\./g, "\\.")}\\s+hello`, "m"));
+
+  // Deleting the Domain takes the route away again.
+  assert.equal((await runCli(["delete", "domain", "hello", "-n", namespace], { env: daemon.env })).code, 0);
+  await eventually(async () => (await getThroughProxy(httpPort, host)).status === 404, { what: "the route to be gone" });
+});
