@@ -12,7 +12,8 @@ export function namespaceNetworkName(namespace: string): string {
 /**
  * ensureNamespaceNetwork creates the namespace's bridge network if it is missing and returns its name. Apps and
  * databases of a namespace share it and reach each other by name (network aliases); other namespaces are on
- * other bridges and cannot. Creating the same network twice at once is harmless: a 409 means it exists.
+ * other bridges and cannot. Creating the same network twice at once is harmless: a 409 means it exists, and a duplicate made by a
+ * race is removed again.
  */
 export async function ensureNamespaceNetwork(docker: DockerClient, namespace: string, signal?: AbortSignal): Promise<string> {
   const name = namespaceNetworkName(namespace);
@@ -33,7 +34,22 @@ export async function ensureNamespaceNetwork(docker: DockerClient, namespace: st
   } catch (err) {
     if (!isConflict(err)) throw new DockerError(`create network ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
   }
+  await removeDuplicateNetworks(docker, name, signal);
   return name;
+}
+
+/**
+ * removeDuplicateNetworks keeps the oldest of several networks with one name. Docker's CheckDuplicate does not
+ * stop two creates racing (two controllers, or two processes), and a name that matches two networks can no
+ * longer be used to attach containers.
+ */
+async function removeDuplicateNetworks(docker: DockerClient, name: string, signal?: AbortSignal): Promise<void> {
+  const found = (await docker.listNetworks({ filters: { name: [name] }, abortSignal: withTimeout(signal) } as Parameters<DockerClient["listNetworks"]>[0]))
+    .filter((n) => n.Name === name)
+    .sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created) || a.Id.localeCompare(b.Id));
+  for (const extra of found.slice(1)) {
+    await docker.getNetwork(extra.Id).remove({ abortSignal: withTimeout(signal) }).catch(() => undefined);
+  }
 }
 
 /** removeNamespaceNetwork removes a namespace's network; missing is fine, and one still in use is left (409). */
