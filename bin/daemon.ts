@@ -11,6 +11,7 @@ import { createDockerClient, pingDocker } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { startProxy, type ProxyControl } from "../proxy/index.ts";
+import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
   BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
@@ -83,7 +84,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const instance = await ensureInstanceId(config.dataDir);
     manager.add(createAppController({ store, docker, instance, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
-    manager.add(createDomainController({ store, proxy, recorder: domainEvents, logger: log.child({ component: "domains" }) }));
+    if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
+    // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
+    const domains = createDomainController({ store, proxy, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
+    manager.add(domains);
+    stops.push(async () => domains.acme?.stop());
     await manager.start();
     stops.push(() => manager.stop());
 

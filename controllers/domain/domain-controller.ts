@@ -3,9 +3,10 @@ import { parseKey, type ResourceStore } from "../../store/index.ts";
 import type { ProxyControl } from "../../proxy/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import {
-  Informer, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
+  EventSource, Informer, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
   type Clock, type Controller, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
+import { AcmeCertificates, tlsSecretName, type AcmeCertificatesOptions } from "./acme-certificates.ts";
 import { buildPlan, conditionsFor, type Plan } from "./plan.ts";
 
 /** DomainControllerOptions wire the controller to the store, the proxy it feeds, and optional events. */
@@ -17,6 +18,8 @@ export interface DomainControllerOptions {
   clock?: Clock;
   /** resyncMs re-checks every Domain this often (certificate expiry, drift); default 5 min. */
   resyncMs?: number;
+  /** acme enables certificates for `tls.mode: acme` Domains (without it they stay `IssuancePending`). */
+  acme?: Omit<AcmeCertificatesOptions, "store" | "responder" | "logger">;
 }
 
 const BY_APP = "app";
@@ -42,6 +45,9 @@ export class DomainController implements Controller {
   private planned = -1;
   private plan: Plan = { routes: [], certs: [], verdicts: new Map() };
   private published: { routes?: string; certs?: string } = {};
+  /** acme issues and renews certificates of `tls.mode: acme` Domains, when configured. */
+  readonly acme: AcmeCertificates | undefined;
+  private readonly acmeDone = new EventSource<string>("acme orders", (ref) => [`Domain/${ref}`]);
 
   constructor(deps: DomainControllerOptions) {
     this.deps = deps;
@@ -51,9 +57,17 @@ export class DomainController implements Controller {
     this.secrets = new Informer(deps.store, "Secret", options);
     const spec = (d: Resource) => d.spec as DomainSpec;
     this.domains.addIndex(BY_APP, (d) => [`${d.metadata.namespace}/${spec(d).appRef.name}`]);
-    this.domains.addIndex(BY_SECRET, (d) => (spec(d).tls.secretRef ? [`${d.metadata.namespace}/${spec(d).tls.secretRef!.name}`] : []));
+    this.domains.addIndex(BY_SECRET, (d) =>
+      spec(d).tls.mode === "acme" ? [`${d.metadata.namespace}/${tlsSecretName(d)}`] : spec(d).tls.secretRef ? [`${d.metadata.namespace}/${spec(d).tls.secretRef!.name}`] : [],
+    );
     this.domains.addIndex(BY_HOST, (d) => [spec(d).host.toLowerCase()]);
     for (const informer of [this.domains, this.apps, this.secrets]) informer.addHandler(() => void this.changes++);
+    this.acme = deps.acme
+      ? new AcmeCertificates({ ...deps.acme, store: deps.store, responder: deps.proxy, logger: deps.logger.child({ component: "acme" }) }, (ref) => {
+          this.changes++;
+          this.acmeDone.emit(ref);
+        })
+      : undefined;
   }
 
   sources(): Source[] {
@@ -71,6 +85,7 @@ export class DomainController implements Controller {
       mappingSource(this.apps, related(BY_APP), "domains of an app"),
       mappingSource(this.secrets, related(BY_SECRET), "domains of a secret"),
       resyncSource(this.domains, this.deps.resyncMs ?? 300_000),
+      this.acmeDone,
     ];
   }
 
@@ -99,7 +114,14 @@ export class DomainController implements Controller {
       const type = decided.routed.status === "True" ? "Normal" : "Warning";
       this.deps.recorder?.record(domain, type, decided.routed.reason, decided.routed.message ?? "");
     }
-    return {};
+    const previousCert = domain.status?.conditions?.find((c) => c.type === "CertificateReady");
+    const cert = decided.certificate;
+    if (cert && (previousCert?.status !== cert.status || previousCert.reason !== cert.reason) && cert.reason !== "Issuing") {
+      this.deps.recorder?.record(domain, cert.status === "True" ? "Normal" : "Warning", cert.reason, cert.message ?? "");
+    }
+    if (!this.acme || verdict.conflictsWith) return {};
+    const requeueAfterMs = this.acme.ensure(domain, this.secrets.get(`Secret/${domain.metadata.namespace}/${tlsSecretName(domain)}`), now);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
   /** publish rebuilds the plan if any cache changed since the last one, and sends what changed to the proxy. */
@@ -112,7 +134,9 @@ export class DomainController implements Controller {
       secret: (ref) => this.secrets.get(`Secret/${ref}`),
       ports: { httpPort: this.deps.proxy.httpPort, httpsPort: this.deps.proxy.httpsPort },
       now: ctx.now(),
+      ...(this.acme ? { acme: (d: Resource) => this.acme!.verdict(d, this.secrets.get(`Secret/${d.metadata.namespace}/${tlsSecretName(d)}`), ctx.now()) } : {}),
     });
+    this.acme?.forget(new Set(this.domains.list().map((d) => `${d.metadata.namespace}/${d.metadata.name}`)));
     const routes = JSON.stringify(plan.routes);
     const certs = JSON.stringify(plan.certs);
     // Certificates first: a route switching to HTTPS must find its certificate already loaded.

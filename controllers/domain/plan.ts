@@ -28,12 +28,14 @@ export interface PlanInput {
   secret(ref: string): Resource | undefined;
   ports: { httpPort: number; httpsPort: number };
   now: Date;
+  /** acme gives a `tls.mode: acme` Domain's certificate; without it such Domains stay `IssuancePending`. */
+  acme?: (domain: Resource) => CertificateVerdict;
 }
 
 const ACME_PENDING: CertificateVerdict = {
   ready: false,
   reason: "IssuancePending",
-  message: "ACME issuance is not available in this version yet; the Domain is served over plain HTTP until a certificate is loaded",
+  message: "ACME issuance is not configured in this controller; the Domain is served over plain HTTP until a certificate is loaded",
 };
 
 /**
@@ -52,7 +54,7 @@ export function buildPlan(input: PlanInput): Plan {
     const ref = refOf(domain);
     const app = input.app(`${domain.metadata.namespace}/${spec.appRef.name}`);
     const certificate =
-      spec.tls.mode === "none" ? undefined : spec.tls.mode === "secret" ? secretCertificate(domain, input.secret(`${domain.metadata.namespace}/${spec.tls.secretRef?.name}`), input.now) : ACME_PENDING;
+      spec.tls.mode === "none" ? undefined : spec.tls.mode === "secret" ? secretCertificate(domain, input.secret(`${domain.metadata.namespace}/${spec.tls.secretRef?.name}`), input.now) : input.acme ? input.acme(domain) : ACME_PENDING;
     const tlsReady = certificate?.ready === true;
     const route = desiredRoute(domain, app, tlsReady);
     const conflictsWith = claims.get(ref)?.conflictsWith;

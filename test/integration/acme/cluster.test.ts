@@ -1,0 +1,33 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { createFallbackCertificate, ProxyCluster } from "../../../proxy/index.ts";
+import { MemoryStore } from "../../../store/index.ts";
+import { startPebble } from "../../support/pebble.ts";
+import { eventually, startBackend } from "../proxy/support.ts";
+import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController } from "./support.ts";
+
+test("with the proxy on two worker processes, challenges reach every worker and every worker serves the issued certificate", LIMIT, async (t) => {
+  const backend = await startBackend("web-0");
+  const proxy = await ProxyCluster.start({ workers: 2, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent" });
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const pebble = await startPebble(t, { httpPort: proxy.httpPort });
+  const root = await pebble.root();
+  const store = await MemoryStore.open();
+  const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
+  t.after(() => running.stop());
+
+  await createAcmeDomain(store, "web", "cluster.example.test", backend.port);
+  await eventually(async () => assert.equal((await conditionOf(store, "web", "CertificateReady"))?.status, "True"), 20_000, 25);
+  const serial = ((await store.get({ kind: "Domain", namespace: "default", name: "web" })).status?.certificate as { serial: string }).serial;
+  // Fresh connections land on either worker; each must present the certificate.
+  for (let i = 0; i < 12; i++) {
+    const served = await httpsThroughProxy(proxy.httpsPort, "cluster.example.test", root);
+    assert.equal(served.status, 200);
+    assert.equal(served.serial, serial);
+  }
+  assert.equal(running.controller.acme?.orders, 1);
+});

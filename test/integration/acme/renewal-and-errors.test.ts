@@ -1,0 +1,101 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStore } from "../../../store/index.ts";
+import { startPebble } from "../../support/pebble.ts";
+import { eventually, get, startBackend, startTestProxy } from "../proxy/support.ts";
+import { ACME_TIMINGS, conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController } from "./support.ts";
+
+test("a certificate is renewed when a third of its lifetime remains: a new serial is served and reported", LIMIT, async (t) => {
+  const backend = await startBackend("web-0");
+  const proxy = await startTestProxy();
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const lifetimeSeconds = 9;
+  const pebble = await startPebble(t, { httpPort: proxy.httpPort, validitySeconds: lifetimeSeconds });
+  const root = await pebble.root();
+  const store = await MemoryStore.open();
+  const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
+  t.after(() => running.stop());
+
+  await createAcmeDomain(store, "short", "short.example.test", backend.port);
+  let firstSerial = "";
+  await eventually(async () => {
+    const served = await httpsThroughProxy(proxy.httpsPort, "short.example.test", root);
+    assert.equal(served.status, 200);
+    firstSerial = served.serial;
+  }, 20_000, 25);
+  const domain = await store.get({ kind: "Domain", namespace: "default", name: "short" });
+  const first = domain.status?.certificate as { notBefore: string; notAfter: string; serial: string };
+  assert.equal(first.serial, firstSerial);
+  const lifetimeMs = Date.parse(first.notAfter) - Date.parse(first.notBefore);
+  assert.ok(lifetimeMs <= lifetimeSeconds * 1000 && lifetimeMs >= (lifetimeSeconds - 2) * 1000, `lifetime ${lifetimeMs} ms`);
+  const renewAt = Date.parse(first.notAfter) - lifetimeMs / 3;
+
+  let renewedSerial = "";
+  await eventually(async () => {
+    const served = await httpsThroughProxy(proxy.httpsPort, "short.example.test", root);
+    assert.notEqual(served.serial, firstSerial);
+    renewedSerial = served.serial;
+  }, lifetimeSeconds * 1000 + 5_000, 50);
+  const servedAt = Date.now();
+  t.diagnostic(`renewal due ${Math.round(renewAt - Date.parse(first.notBefore))} ms after notBefore; new serial served ${Math.round(servedAt - renewAt)} ms after it was due`);
+  assert.ok(servedAt >= renewAt - 1_000, "not renewed before a third of the lifetime remained");
+  assert.ok(servedAt < Date.parse(first.notAfter), "the new certificate was served before the old one expired");
+  await eventually(async () => {
+    const status = (await store.get({ kind: "Domain", namespace: "default", name: "short" })).status;
+    assert.notEqual((status?.certificate as { serial: string }).serial, first.serial);
+    assert.equal((await conditionOf(store, "short", "CertificateReady"))?.status, "True");
+  });
+  assert.ok(renewedSerial);
+  assert.ok((running.controller.acme?.orders ?? 0) >= 2);
+});
+
+test("a CA refusal is reported in CertificateReady with the CA's message and retried with backoff; the Domain keeps serving plain HTTP", LIMIT, async (t) => {
+  const backend = await startBackend("shop-0");
+  const proxy = await startTestProxy();
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const pebble = await startPebble(t, { httpPort: proxy.httpPort, blocklist: ["blocked.test"] });
+  const store = await MemoryStore.open();
+  const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
+  t.after(() => running.stop());
+
+  await createAcmeDomain(store, "shop", "shop.blocked.test", backend.port);
+  await eventually(async () => assert.equal((await conditionOf(store, "shop", "CertificateReady"))?.reason, "IssuanceFailed"), 10_000, 25);
+  const failed = await conditionOf(store, "shop", "CertificateReady");
+  t.diagnostic(`condition message: ${failed?.message}`);
+  assert.equal(failed?.status, "False");
+  assert.match(failed!.message, /blocked|policy|forbidden/i);
+  assert.match(failed!.message, /retrying at \d{4}-/);
+  assert.doesNotMatch(failed!.message, /BEGIN|PRIVATE/);
+  assert.equal((await conditionOf(store, "shop", "Ready"))?.status, "False");
+  assert.equal((await get(proxy.httpPort, "shop.blocked.test")).status, 200, "served over plain HTTP meanwhile");
+  await assert.rejects(store.get({ kind: "Secret", namespace: "default", name: "shop-tls" }));
+
+  // Retries back off: 400 ms, 800 ms, 1.6 s, then 2 s apart.
+  const started = Date.now();
+  const ordersAtFailure = running.controller.acme!.orders;
+  await eventually(() => assert.ok(running.controller.acme!.orders >= ordersAtFailure + 2), 10_000, 25);
+  const elapsed = Date.now() - started;
+  t.diagnostic(`two more attempts after ${elapsed} ms`);
+  assert.ok(elapsed >= ACME_TIMINGS.retryMinMs, `retried too fast (${elapsed} ms)`);
+  assert.equal((await conditionOf(store, "shop", "CertificateReady"))?.reason, "IssuanceFailed");
+
+  // A Domain's own issuer: a URL where the CA serves no directory fails on its own, with the CA's answer.
+  const wrongIssuer = new URL("/no-such-directory", pebble.directoryUrl).href;
+  await createAcmeDomain(store, "lost", "lost.example.test", backend.port, { issuer: wrongIssuer });
+  await eventually(async () => assert.equal((await conditionOf(store, "lost", "CertificateReady"))?.reason, "IssuanceFailed"), 10_000, 25);
+  const lost = await conditionOf(store, "lost", "CertificateReady");
+  t.diagnostic(`wrong issuer message: ${lost?.message}`);
+  assert.match(lost!.message, /404/);
+
+  // A wildcard host cannot be validated over HTTP-01: said plainly, no order.
+  const before = running.controller.acme!.orders;
+  await createAcmeDomain(store, "wild", "*.wild.example.test", backend.port);
+  await eventually(async () => assert.equal((await conditionOf(store, "wild", "CertificateReady"))?.reason, "WildcardNotSupported"));
+  assert.ok(running.controller.acme!.orders - before <= 1, "the wildcard Domain itself started no order");
+});
