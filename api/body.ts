@@ -3,15 +3,25 @@ import { parse as parseYaml } from "yaml";
 import { BadRequestError } from "../resources/index.ts";
 import { UnsupportedMediaTypeError } from "./http-errors.ts";
 
-/** BODY_LIMIT matches the Kubernetes API server's request size limit. */
-const BODY_LIMIT = "3mb";
+/** BODY_LIMIT_BYTES (3 MiB) matches the Kubernetes API server's request size limit. */
+export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 const JSON_TYPE = /^application\/(json|[-.a-z0-9]+\+json)$/;
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml"]);
 const APPLY_PATCH = "application/apply-patch+yaml";
 
-/** parseBody turns raw bytes into the value routes see, by Content-Type. */
-function parseBody(type: string, raw: Buffer): unknown {
+/** mediaTypeOf is the media type of a Content-Type header, lower-cased and without parameters ("" when absent). */
+export function mediaTypeOf(header: string | undefined): string {
+  return (header ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** isJsonType says whether a media type is parsed as JSON: `application/json` and every `application/*+json`. */
+export function isJsonType(type: string): boolean {
+  return JSON_TYPE.test(type);
+}
+
+/** parseBody turns raw bytes into the value routes see, by media type (see mediaTypeOf). */
+export function parseBody(type: string, raw: Buffer): unknown {
   const text = raw.toString("utf8");
   if (JSON_TYPE.test(type)) {
     try {
@@ -39,7 +49,7 @@ function parseBody(type: string, raw: Buffer): unknown {
  */
 export function bodyParsers(): RequestHandler[] {
   return [
-    express.raw({ type: () => true, limit: BODY_LIMIT }),
+    express.raw({ type: () => true, limit: BODY_LIMIT_BYTES }),
     (req, _res, next) => {
       if (!Buffer.isBuffer(req.body)) {
         next();
@@ -51,7 +61,7 @@ export function bodyParsers(): RequestHandler[] {
         next();
         return;
       }
-      const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      const type = mediaTypeOf(req.headers["content-type"]);
       try {
         req.body = parseBody(type, raw);
         next();

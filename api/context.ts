@@ -33,6 +33,11 @@ export function isKindPlural(plural: string): boolean {
   return byPlural.has(plural);
 }
 
+/** kindOfPlural is the kind a URL segment names, if any. */
+export function kindOfPlural(plural: string): KindDefinition | undefined {
+  return byPlural.get(plural);
+}
+
 /** kindForPlural resolves the plural of a URL; kubectl's message for an unknown type comes from this 404. */
 export function kindForPlural(plural: string): KindDefinition {
   const found = byPlural.get(plural);

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, Response } from "express";
+import type { ServerResponse } from "node:http";
+import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 import {
   API_GROUP, AlreadyExistsError, BadRequestError, ConflictError, ExpiredError, NotFoundError, ValidationError,
@@ -86,7 +87,7 @@ export function statusOf(error: unknown, target: Target = {}): Status {
 }
 
 /** sendStatus writes a Status with its HTTP code as JSON. */
-export function sendStatus(res: Response, status: Status): void {
+export function sendStatus(res: ServerResponse, status: Status): void {
   sendJson(res, status, status.code);
 }
 
@@ -100,16 +101,24 @@ function bodyParserError(error: unknown): Error | undefined {
   return new BadRequestError(`the request body could not be read: ${message}`);
 }
 
+/**
+ * sendError answers a failed request with the Status of its error (body-parser errors mapped to theirs) and
+ * logs 5xx; a response already under way is cut off instead. `target` names what the request was about.
+ */
+export function sendError(logger: Logger, error: unknown, request: { method: string; path: string }, res: ServerResponse, target: Target = {}): void {
+  const mapped = bodyParserError(error) ?? error;
+  const status = statusOf(mapped, target);
+  if (status.code >= 500) logger.error({ err: error, method: request.method, path: request.path }, "request failed");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendStatus(res, status);
+}
+
 /** errorHandler is the last express middleware: every thrown error becomes a Status; 5xx are logged. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const mapped = bodyParserError(error) ?? error;
-    const status = statusOf(mapped, (res.locals.target as Target | undefined) ?? {});
-    if (status.code >= 500) logger.error({ err: error, method: req.method, path: req.path }, "request failed");
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    sendStatus(res, status);
+    sendError(logger, error, req, res, res.locals.target as Target | undefined);
   };
 }

@@ -41,16 +41,20 @@ export function canReadSecretValues(identity: Identity, namespace: string): bool
   return roleIn(identity, namespace) === "admin";
 }
 
+/** isAuthorized is authorize's decision without the error: see authorize for the rules. */
+export function isAuthorized(identity: Identity, verb: Verb, namespace: string | undefined): boolean {
+  return namespace === undefined
+    ? READ_VERBS.includes(verb) ? identity.bindings.length > 0 : allows(clusterRole(identity), verb)
+    : allows(roleIn(identity, namespace), verb);
+}
+
 /**
  * authorize throws ForbiddenError unless the identity may do `verb` on `resource` in `namespace`. Without a
  * namespace (cluster-wide requests): reads need any binding (results are then narrowed to the namespaces the
  * token can read, see canReadNamespace); writes need a `*` binding with the role.
  */
 export function authorize(identity: Identity, verb: Verb, resource: string, namespace: string | undefined): void {
-  const ok = namespace === undefined
-    ? READ_VERBS.includes(verb) ? identity.bindings.length > 0 : allows(clusterRole(identity), verb)
-    : allows(roleIn(identity, namespace), verb);
-  if (ok) return;
+  if (isAuthorized(identity, verb, namespace)) return;
   const where = namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`;
   throw new ForbiddenError(`${resource} is forbidden: User "${identity.name}" cannot ${verb} resource "${resource.split(".")[0]}" in API group "berth.dev" ${where}`);
 }

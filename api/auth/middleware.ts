@@ -10,8 +10,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  */
 export function authenticate(tokens: TokenStore): RequestHandler {
   return (req, res, next) => {
-    const match = BEARER.exec(req.headers.authorization ?? "");
-    const identity = match ? tokens.authenticate(match[1]!) : undefined;
+    const identity = bearerIdentity(tokens, req.headers.authorization);
     if (!identity) {
       next(new UnauthorizedError("Unauthorized"));
       return;
@@ -19,6 +18,12 @@ export function authenticate(tokens: TokenStore): RequestHandler {
     res.locals.identity = identity;
     next();
   };
+}
+
+/** bearerIdentity resolves an `Authorization: Bearer <token>` header to its token's Identity, if there is one. */
+export function bearerIdentity(tokens: TokenStore, header: string | undefined): Identity | undefined {
+  const match = BEARER.exec(header ?? "");
+  return match ? tokens.authenticate(match[1]!) : undefined;
 }
 
 /** identityOf returns the identity authenticate() attached; routes behind it can rely on one being there. */

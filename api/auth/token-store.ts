@@ -39,6 +39,8 @@ interface StoredToken extends TokenInfo {
 const TOKEN_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE = /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 const TOKEN_PREFIX = "berth_";
+/** MAX_REMEMBERED bounds the tokens authenticate remembers; past it the memory starts over. */
+const MAX_REMEMBERED = 1024;
 
 function sha256(value: string): string {
   return createHash("sha256").update(value, "utf8").digest("hex");
@@ -66,6 +68,8 @@ export class TokenStore {
   private readonly file: string;
   private readonly tokens = new Map<string, StoredToken>();
   private readonly byHash = new Map<string, StoredToken>();
+  /** recent maps tokens seen lately to their identity (see authenticate). */
+  private readonly recent = new Map<string, Identity>();
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(file: string, tokens: StoredToken[]) {
@@ -106,11 +110,21 @@ export class TokenStore {
     return { name, token };
   }
 
-  /** authenticate returns the identity a token belongs to, or undefined for an unknown token. */
+  /**
+   * authenticate returns the identity a token belongs to, or undefined for an unknown token. Known tokens are
+   * remembered (up to MAX_REMEMBERED, forgotten on every revocation), so a client's requests after its first
+   * skip the hash; unknown ones are not, so guessing costs a hash each time and cannot fill the memory.
+   */
   authenticate(token: string): Identity | undefined {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+    const remembered = this.recent.get(token);
+    if (remembered) return remembered;
     const found = this.byHash.get(sha256(token));
-    return found ? { name: found.name, bindings: found.bindings } : undefined;
+    if (!found) return undefined;
+    const identity: Identity = Object.freeze({ name: found.name, bindings: found.bindings });
+    if (this.recent.size >= MAX_REMEMBERED) this.recent.clear();
+    this.recent.set(token, identity);
+    return identity;
   }
 
   /** list describes every token, without values or hashes. */
@@ -141,6 +155,7 @@ export class TokenStore {
   private unindex(t: StoredToken): void {
     this.tokens.delete(t.name);
     this.byHash.delete(t.sha256);
+    this.recent.clear();
   }
 
   /** save writes the current tokens; concurrent saves run one after the other, each writing the latest state. */
