@@ -103,6 +103,40 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     async () => (await import("./verbs/events.ts")).runEvents,
   );
   verb(
+    program.command("logs").description("Print an App's logs: every replica of its current revision, lines prefixed [replica-N]")
+      .argument("<app...>", "app/NAME (or NAME)")
+      .option("-f, --follow", "keep streaming new lines (Ctrl-C to stop)")
+      .option("--tail <lines>", "only the last N lines of each replica")
+      .option("--since <duration>", "only lines newer than this, e.g. 30s, 5m, 1h")
+      .option("--replica <replica>", "one replica: its index or its container name")
+      .option("--timestamps", "prefix each line with its timestamp")
+      .option("--previous", "replicas of older revisions still running (during or after a rollout)")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/logs.ts")).runLogs,
+  );
+  const rollout = program.command("rollout").description("Follow, list and undo an App's rollouts");
+  verb(
+    rollout.command("status").description("Wait until the App's rollout finishes (exit 1 if it fails)")
+      .argument("<app...>", "app/NAME")
+      .option("--timeout <duration>", "how long to wait", "10m")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/rollout.ts")).runRolloutStatus,
+  );
+  verb(
+    rollout.command("history").description("List the App's revisions")
+      .argument("<app...>", "app/NAME")
+      .option("--revision <n>", "show the template of one revision")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/rollout.ts")).runRolloutHistory,
+  );
+  verb(
+    rollout.command("undo").description("Roll the App back to its previous revision, or to --to-revision")
+      .argument("<app...>", "app/NAME")
+      .option("--to-revision <n>", "the revision to go back to (default: the one deployed before the current)")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/rollout.ts")).runRolloutUndo,
+  );
+  verb(
     program.command("version").description("Print the client and server versions").option("--client", "client version only"),
     async () => (await import("./verbs/version.ts")).runVersion,
   );

@@ -86,13 +86,14 @@ function pickReplica(all: readonly Omit<LogSource, "prefix">[], pool: readonly O
  * when `out` is full the Docker streams pause until it drains.
  */
 export async function streamLogs(docker: DockerClient, sources: readonly LogSource[], request: LogRequest, out: Writable, signal: AbortSignal): Promise<void> {
+  const pacer = new Pacer(out);
   if (request.follow) {
     // One failing stream ends them all, so none is left attached to Docker.
     const all = new AbortController();
     const stop = () => all.abort();
     signal.addEventListener("abort", stop, { once: true });
     try {
-      await Promise.all(sources.map((s) => streamOne(docker, s, request, out, all.signal).catch((err: unknown) => {
+      await Promise.all(sources.map((s) => streamOne(docker, s, request, pacer, all.signal).catch((err: unknown) => {
         all.abort();
         throw err;
       })));
@@ -103,7 +104,7 @@ export async function streamLogs(docker: DockerClient, sources: readonly LogSour
   }
   for (const source of sources) {
     if (signal.aborted) return;
-    await streamOne(docker, source, request, out, signal);
+    await streamOne(docker, source, request, pacer, signal);
   }
 }
 
@@ -117,7 +118,7 @@ export function openLogStreams(): number {
 /** OPEN_TIMEOUT_MS bounds the wait for Docker to answer a logs request (the stream itself is unbounded when following). */
 const OPEN_TIMEOUT_MS = 15_000;
 
-async function streamOne(docker: DockerClient, source: LogSource, request: LogRequest, out: Writable, signal: AbortSignal): Promise<void> {
+async function streamOne(docker: DockerClient, source: LogSource, request: LogRequest, out: Pacer, signal: AbortSignal): Promise<void> {
   let stream: NodeJS.ReadableStream & { destroy(): void };
   try {
     stream = await openLogStream(docker, source.id, request, signal);
@@ -192,16 +193,39 @@ function openLogStream(docker: DockerClient, id: string, request: LogRequest, si
 }
 
 /**
- * LineSplitter is the writable end demuxStream writes one stream (stdout or stderr) into: it cuts whole lines,
- * prefixes them, and writes them to `out`, pausing the Docker stream while `out` is full.
+ * Pacer writes to the response for every Docker stream of a request: when the response is full it pauses the
+ * streams that write, and resumes them all on one `drain`.
  */
+class Pacer {
+  private readonly out: Writable;
+  private readonly paused = new Set<NodeJS.ReadableStream>();
+
+  constructor(out: Writable) {
+    this.out = out;
+  }
+
+  write(data: Buffer, source: NodeJS.ReadableStream): void {
+    if (this.out.writableEnded || this.out.destroyed) return;
+    if (this.out.write(data) || this.paused.has(source)) return;
+    source.pause();
+    if (this.paused.size === 0) {
+      this.out.once("drain", () => {
+        for (const s of this.paused) s.resume();
+        this.paused.clear();
+      });
+    }
+    this.paused.add(source);
+  }
+}
+
+/** LineSplitter is the writable end demuxStream writes one stream (stdout or stderr) into: it cuts whole lines and prefixes them. */
 class LineSplitter {
   private pending: Buffer = Buffer.alloc(0);
   private readonly prefix: Buffer;
-  private readonly out: Writable;
+  private readonly out: Pacer;
   private readonly source: NodeJS.ReadableStream;
 
-  constructor(prefix: Buffer, out: Writable, source: NodeJS.ReadableStream) {
+  constructor(prefix: Buffer, out: Pacer, source: NodeJS.ReadableStream) {
     this.prefix = prefix;
     this.out = out;
     this.source = source;
@@ -229,12 +253,7 @@ class LineSplitter {
   }
 
   private emit(lines: Buffer): void {
-    if (this.out.writableEnded || this.out.destroyed) return;
-    const text = this.prefix.length === 0 ? lines : prefixLines(this.prefix, lines);
-    if (!this.out.write(text)) {
-      this.source.pause();
-      this.out.once("drain", () => this.source.resume());
-    }
+    this.out.write(this.prefix.length === 0 ? lines : prefixLines(this.prefix, lines), this.source);
   }
 }
 
