@@ -42,33 +42,27 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   };
   try {
     const started = Date.now();
-    const store = await openDurableStore({
-      dataDir: config.dataDir,
-      logger: log.child({ component: "store" }),
-      // A failed fsync leaves memory ahead of the disk: stop serving, and let the next start recover from disk.
-      onPersistenceFailure: (error) => {
-        log.fatal({ err: error }, "the store could not write its journal; exiting so that a restart recovers from disk");
-        log.flush();
-        setTimeout(() => process.exit(70), 100).unref();
-      },
-    });
-    stops.push(() => store.close());
-    log.info({ revision: store.revision(), ms: Date.now() - started }, "store opened");
+    // The store, NATS and the proxy's worker processes start side by side: each takes a few hundred ms.
+    const [opened, messaging, edge] = await Promise.allSettled([openStore(config, log), startMessaging(config, log), startEdge(config, log)]);
+    // Stops are registered in dependency order whatever finished first: on the way down, the proxy goes first,
+    // then the bus (flushing into NATS), then NATS, then the store.
+    if (opened.status === "fulfilled") stops.push(() => opened.value.close());
+    if (messaging.status === "fulfilled") {
+      const { nats, bus } = messaging.value;
+      if (nats) stops.push(() => nats.stop());
+      stops.push(() => bus.close());
+    }
+    if (edge.status === "fulfilled") stops.push(() => edge.value.proxy.close());
+    for (const result of [opened, messaging, edge]) if (result.status === "rejected") throw result.reason;
+    const store = (opened as PromiseFulfilledResult<ResourceStore>).value;
+    const { bus } = (messaging as PromiseFulfilledResult<Awaited<ReturnType<typeof startMessaging>>>).value;
+    const { tokens, tls, proxy } = (edge as PromiseFulfilledResult<Awaited<ReturnType<typeof startEdge>>>).value;
+    log.info({ revision: store.revision(), ms: Date.now() - started }, "store, NATS and proxy started");
 
-    const nats: EmbeddedNats | undefined = config.natsUrl ? undefined : await startEmbeddedNats({ dataDir: config.dataDir, logger: log.child({ component: "nats-server" }) });
-    if (nats) stops.push(() => nats.stop());
-    const bus: EventBus = await connectBus({ url: config.natsUrl ?? nats!.url, logger: log.child({ component: "bus" }) });
-    stops.push(() => bus.close());
     const changes: Watch = publishStoreChanges(store, bus);
     stops.push(async () => changes.close());
     const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
     const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
-
-    const tokens = await TokenStore.open(join(config.dataDir, "tokens.json"));
-    const tls = await ensureServingCertificate(join(config.dataDir, "tls"), [hostname(), ...(config.apiHost === "0.0.0.0" ? [] : [config.apiHost])]);
-    // The proxy's fallback certificate (served for a host with no certificate of its own) is the API's self-signed one.
-    const proxy = await startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
-    stops.push(() => proxy.close());
 
     const docker = createDockerClient(config.dockerHost);
     const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost, extend: logsExtension({ store, docker }) });
@@ -139,4 +133,37 @@ async function ensureInstanceId(dataDir: string): Promise<string> {
   const id = randomUUID();
   await writeFile(file, `${id}\n`, { mode: 0o644 });
   return id;
+}
+
+/** openStore opens the durable store; a failed journal write makes berthd exit so the next start recovers from disk. */
+function openStore(config: DaemonConfig, log: Logger): Promise<ResourceStore> {
+  return openDurableStore({
+    dataDir: config.dataDir,
+    logger: log.child({ component: "store" }),
+    onPersistenceFailure: (error) => {
+      log.fatal({ err: error }, "the store could not write its journal; exiting so that a restart recovers from disk");
+      log.flush();
+      setTimeout(() => process.exit(70), 100).unref();
+    },
+  });
+}
+
+/** startMessaging starts the embedded nats-server (unless `--nats-url`) and connects the event bus. */
+async function startMessaging(config: DaemonConfig, log: Logger): Promise<{ nats?: EmbeddedNats; bus: EventBus }> {
+  const nats = config.natsUrl ? undefined : await startEmbeddedNats({ dataDir: config.dataDir, logger: log.child({ component: "nats-server" }) });
+  try {
+    const bus = await connectBus({ url: config.natsUrl ?? nats!.url, logger: log.child({ component: "bus" }) });
+    return nats ? { nats, bus } : { bus };
+  } catch (error) {
+    await nats?.stop();
+    throw error;
+  }
+}
+
+/** startEdge loads the API's tokens and certificate and starts the proxy, whose fallback certificate is the API's. */
+async function startEdge(config: DaemonConfig, log: Logger) {
+  const tokens = await TokenStore.open(join(config.dataDir, "tokens.json"));
+  const tls = await ensureServingCertificate(join(config.dataDir, "tls"), [hostname(), ...(config.apiHost === "0.0.0.0" ? [] : [config.apiHost])]);
+  const proxy = await startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
+  return { tokens, tls, proxy };
 }
