@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import acme from "acme-client";
+import { loadAcme } from "./client.ts";
 
 const current = new AsyncLocalStorage<AbortSignal>();
 let installed = false;
@@ -9,7 +9,8 @@ let installed = false;
  * carries `signal`: once aborted, the next request fails at once instead of the client retrying for a minute.
  * acme-client has no cancellation of its own; the request's async context says which order a request belongs to.
  */
-export function withAbortSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+export async function withAbortSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const acme = await loadAcme();
   if (!installed) {
     installed = true;
     acme.axios.interceptors.request.use((config) => {

@@ -1,4 +1,4 @@
-import acme from "acme-client";
+import { loadAcme } from "./client.ts";
 import { AlreadyExistsError, NotFoundError, admit, secretValue, type Resource } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 
@@ -15,6 +15,7 @@ export async function loadAccountKey(store: ResourceStore): Promise<string> {
   const existing = await getSecret(store);
   const stored = existing ? secretValue(existing as { data?: unknown }, KEY_FIELD) : undefined;
   if (stored) return stored;
+  const acme = await loadAcme();
   const key = (await acme.crypto.createPrivateEcdsaKey()).toString("utf8");
   const secret = {
     apiVersion: "berth.dev/v1",

@@ -1,4 +1,4 @@
-import acme from "acme-client";
+import { loadAcme } from "./client.ts";
 import type { Logger } from "pino";
 import { withAbortSignal } from "./abortable.ts";
 import { AcmeIssuanceError } from "./errors.ts";
@@ -52,6 +52,7 @@ export class AcmeIssuer {
 
   /** issue runs one order to completion; it throws AcmeIssuanceError with the CA's message when it fails. */
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
+    const acme = await loadAcme();
     const client = new acme.Client({
       directoryUrl: request.directoryUrl,
       accountKey: request.accountKey,
