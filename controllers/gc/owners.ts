@@ -1,6 +1,6 @@
 import { NotFoundError, type OwnerReference, type Resource } from "../../resources/index.ts";
 import { FOREGROUND_FINALIZER, keyOf, type ObjectKey, type ResourceStore } from "../../store/index.ts";
-import { retryOnConflict } from "../runtime/index.ts";
+import { getIfExists, retryOnConflict } from "../runtime/index.ts";
 
 /**
  * OwnerState classifies one ownerReference of a dependent, as the Kubernetes garbage collector does:
@@ -60,13 +60,8 @@ export async function classifyOwners(store: ResourceStore, dependent: Resource, 
 export async function stripOwners(store: ResourceStore, target: Resource | ObjectKey, uids: ReadonlySet<string>): Promise<boolean> {
   const key = "metadata" in target ? keyOf(target) : target;
   return retryOnConflict(async () => {
-    let latest: Resource;
-    try {
-      latest = await store.get(key);
-    } catch (err) {
-      if (err instanceof NotFoundError) return false;
-      throw err;
-    }
+    const latest = await getIfExists(store, key);
+    if (!latest) return false;
     const refs = latest.metadata.ownerReferences ?? [];
     const kept = refs.filter((r) => !uids.has(r.uid));
     if (kept.length === refs.length) return false;

@@ -1,6 +1,6 @@
-import { NotFoundError, type Resource } from "../../resources/index.ts";
+import type { Resource } from "../../resources/index.ts";
 import { keyOf, type ObjectKey, type ResourceStore } from "../../store/index.ts";
-import { retryOnConflict } from "./retry-on-conflict.ts";
+import { getIfExists, retryOnConflict } from "./retry-on-conflict.ts";
 
 /**
  * ensureFinalizer adds `finalizer` to the object's metadata.finalizers (an update carrying the
@@ -25,13 +25,8 @@ export async function ensureFinalizer(store: ResourceStore, target: Resource | O
 export async function removeFinalizer(store: ResourceStore, target: Resource | ObjectKey, finalizer: string): Promise<Resource | undefined> {
   const key = "metadata" in target ? keyOf(target) : target;
   return retryOnConflict(async () => {
-    let latest: Resource;
-    try {
-      latest = await store.get(key);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
+    const latest = await getIfExists(store, key);
+    if (!latest) return undefined;
     const finalizers = latest.metadata.finalizers ?? [];
     if (!finalizers.includes(finalizer)) return latest;
     const written = await store.update({ ...latest, metadata: { ...latest.metadata, finalizers: finalizers.filter((f) => f !== finalizer) } });

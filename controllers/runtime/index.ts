@@ -19,6 +19,6 @@ export {
 export { Manager, type ManagerOptions } from "./manager.ts";
 export { setCondition, removeCondition, getCondition, writeStatus, type Status, type ConditionInput, type StatusMutation } from "./status.ts";
 export { ensureFinalizer, removeFinalizer } from "./finalizers.ts";
-export { retryOnConflict, DEFAULT_CONFLICT_ATTEMPTS } from "./retry-on-conflict.ts";
+export { retryOnConflict, getIfExists, DEFAULT_CONFLICT_ATTEMPTS } from "./retry-on-conflict.ts";
 export { formatDuration } from "./duration.ts";
 export { ReconcileTimeoutError, ReconcileAbandonedError, ManagerStoppedError, CacheSyncTimeoutError, InvalidStateError } from "./errors.ts";
