@@ -1,24 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
+import { freePort } from "../../controllers/events/free-port.ts";
+
+/** freePort is the one free-port finder, the one the daemon itself uses. */
+export { freePort };
 
 /** REPO is the repository root (tests run from dist/test/...). */
 export const REPO = resolve(import.meta.dirname, "../../..");
-
-/** freePort asks the kernel for a free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
 
 /** eventually polls `check` until it returns a truthy value or the timeout passes, then throws its last error. */
 export async function eventually<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect as tcpConnect, createServer } from "node:net";
+import { connect as tcpConnect } from "node:net";
+import { freePort } from "../../controllers/events/free-port.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -64,17 +65,6 @@ export async function startTestNats(t: { after(fn: () => unknown): void }): Prom
   });
   await start();
   return { url: `nats://127.0.0.1:${port}`, port, storeDir, stop, start };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** waitForInfo polls until the server greets a client with its INFO line, JetStream on. */

@@ -227,14 +227,7 @@ export async function eventually(check: () => unknown | Promise<unknown>, timeou
   }
 }
 
-/** freePort returns a loopback port nobody listens on (bound then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from "../../../controllers/events/free-port.ts";
 
 /** LoadResult counts what a constant load saw. */
 export interface LoadResult {
