@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import cluster from "node:cluster";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
 import { createFallbackCertificate, ProxyCluster, ProxyStartError } from "../../../proxy/index.ts";
-import { createApp, createDomain, setEndpoints, startRouting } from "./controller-support.ts";
-import { constantLoad, eventually, get, LIMIT, route, sleep, startBackend, upstreamsOf, wsEcho } from "./support.ts";
+import { rollEndpointsUnderLoad } from "./controller-support.ts";
+import { eventually, get, LIMIT, route, startBackend, upstreamsOf, wsEcho } from "./support.ts";
 
 async function startCluster(workers = 2): Promise<ProxyCluster> {
   return ProxyCluster.start({ workers, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent" });
@@ -74,30 +74,5 @@ test("proxy cluster: a port in use fails the start with ProxyStartError and leav
 });
 
 test("proxy cluster: zero failed requests under constant load while the Domain controller moves endpoints", LIMIT, async (t) => {
-  const backends = await Promise.all(["a-0", "a-1", "b-0", "b-1"].map((n) => startBackend(n)));
-  const [a0, a1, b0, b1] = backends as [typeof backends[0], typeof backends[0], typeof backends[0], typeof backends[0]];
-  const proxy = await startCluster();
-  t.after(async () => {
-    await proxy.close();
-    await Promise.all(backends.map((b) => b.close()));
-  });
-  const store = await startRouting(t, proxy);
-  await createApp(store, "roll", [a0, a1]);
-  await createDomain(store, "roll", { host: "roll.test", appRef: { name: "roll" } });
-  await eventually(async () => assert.equal((await get(proxy.httpPort, "roll.test")).status, 200));
-  const load = constantLoad(proxy.httpPort, "roll.test", 100, 4_000);
-  await sleep(1_000);
-  await setEndpoints(store, "roll", [a0, a1, b0]);
-  await sleep(300);
-  await setEndpoints(store, "roll", [a1, b0, b1]);
-  await sleep(500);
-  await a0.close();
-  await sleep(300);
-  await setEndpoints(store, "roll", [b0, b1]);
-  await sleep(500);
-  await a1.close();
-  const result = await load;
-  t.diagnostic(`sent ${result.sent}, ok ${result.ok}, by backend ${JSON.stringify(result.byBackend)}`);
-  assert.deepEqual(result.failures, []);
-  assert.ok(result.sent >= 390);
+  await rollEndpointsUnderLoad(t, await startCluster());
 });

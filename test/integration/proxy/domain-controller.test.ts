@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { condition, createApp, createDomain, setEndpoints, startRouting } from "./controller-support.ts";
-import { constantLoad, eventually, get, httpsGet, issue, LIMIT, makeCa, sleep, startBackend, startTestProxy } from "./support.ts";
+import { condition, createApp, createDomain, rollEndpointsUnderLoad, setEndpoints, startRouting } from "./controller-support.ts";
+import { eventually, get, httpsGet, issue, LIMIT, makeCa, sleep, startBackend, startTestProxy } from "./support.ts";
 
 test("a Domain applied with the controller running serves its first 200 through the proxy in under 1 s, then reports Routed", LIMIT, async (t) => {
   const backend = await startBackend("web-0");
@@ -122,32 +122,5 @@ test("tls.mode secret: the Domain's certificate comes from its Secret, HTTPS ver
 });
 
 test("zero failed requests under constant load while the App's endpoints move from set A to set B", LIMIT, async (t) => {
-  const backends = await Promise.all(["a-0", "a-1", "b-0", "b-1"].map((n) => startBackend(n)));
-  const [a0, a1, b0, b1] = backends as [typeof backends[0], typeof backends[0], typeof backends[0], typeof backends[0]];
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await Promise.all(backends.map((b) => b.close()));
-  });
-  const store = await startRouting(t, proxy);
-  await createApp(store, "roll", [a0, a1]);
-  await createDomain(store, "roll", { host: "roll.test", appRef: { name: "roll" } });
-  await eventually(async () => assert.equal((await get(proxy.httpPort, "roll.test")).status, 200));
-
-  const load = constantLoad(proxy.httpPort, "roll.test", 100, 4_000);
-  await sleep(1_000);
-  await setEndpoints(store, "roll", [a0, a1, b0]);
-  await sleep(300);
-  await setEndpoints(store, "roll", [a1, b0, b1]);
-  await sleep(500); // drain
-  await a0.close();
-  await sleep(300);
-  await setEndpoints(store, "roll", [b0, b1]);
-  await sleep(500); // drain
-  await a1.close();
-  const result = await load;
-  t.diagnostic(`sent ${result.sent}, ok ${result.ok}, by backend ${JSON.stringify(result.byBackend)}`);
-  assert.deepEqual(result.failures, []);
-  assert.ok(result.sent >= 390, `the load ran (${result.sent} requests)`);
-  assert.ok((result.byBackend["b-1"] ?? 0) > 0 && (result.byBackend["a-0"] ?? 0) > 0, "both sets served");
+  await rollEndpointsUnderLoad(t, await startTestProxy());
 });
