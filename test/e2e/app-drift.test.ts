@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { startDaemon, eventually, removeDirs } from "../support/daemon.ts";
 import { ApiClient } from "../support/https-client.ts";
-import { runCli } from "../unit/cli/run-cli.ts";
+import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { LABELS } from "../../controllers/docker/index.ts";

@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
 import { startPebble } from "../support/pebble.ts";
-import { runCli } from "../unit/cli/run-cli.ts";
+import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { httpsThroughProxy } from "../integration/acme/support.ts";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request, Agent } from "node:http";
 import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
-import { runCli } from "../unit/cli/run-cli.ts";
+import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 

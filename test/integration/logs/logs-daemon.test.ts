@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
 import { ensureTestImages, TEST_IMAGES } from "../../support/images.ts";
 import { removeDirs, startDaemon } from "../../support/daemon.ts";
-import { runCli } from "../../unit/cli/run-cli.ts";
+import { runCli } from "../../support/run-cli.ts";
 import { chatty } from "./world.ts";
 
 test("berthd serves App logs and rollouts: berth logs, rollout status/history/undo against the real daemon", { timeout: 120_000 }, async (t) => {

@@ -10,7 +10,7 @@ import { TokenStore } from "../../../api/auth/token-store.ts";
 import { startApiServer } from "../../../api/server.ts";
 import { ensureServingCertificate } from "../../../api/tls.ts";
 import { logsExtension } from "../../../api/routes/logs.ts";
-import { CliProcess, runCli, type CliResult } from "../../unit/cli/run-cli.ts";
+import { CliProcess, runCli, type CliResult } from "../../support/run-cli.ts";
 import { startHarness, type Harness } from "../app/harness.ts";
 
 /**

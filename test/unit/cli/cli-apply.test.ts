@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
 import { LAST_APPLIED } from "../../../api/cli/last-applied.ts";
-import { startCliApi, type CliApi } from "./run-cli.ts";
+import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 const examples = fileURLToPath(new URL("../../../../examples/", import.meta.url));
 let api: CliApi;

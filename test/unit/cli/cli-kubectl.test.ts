@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startCliApi, type CliApi } from "./run-cli.ts";
+import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 const exec = promisify(execFile);
 const KUBECTL = process.env.KUBECTL ?? "kubectl";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startCliApi, type CliApi } from "./run-cli.ts";
+import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 let api: CliApi;
 let hookEnv: NodeJS.ProcessEnv;

@@ -1,7 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
-import { startCliApi, type CliApi } from "./run-cli.ts";
+import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 let api: CliApi;
 before(async () => {

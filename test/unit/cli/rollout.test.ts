@@ -4,7 +4,7 @@ import { rolloutProgress } from "../../../api/cli/verbs/rollout-progress.ts";
 import { chooseRollback, describeChange, rollbackSpecPatch, RollbackError } from "../../../controllers/app/rollback.ts";
 import type { HistoryEntry } from "../../../controllers/app/revisions.ts";
 import type { RevisionTemplate } from "../../../controllers/app/desired.ts";
-import { startCliApi } from "./run-cli.ts";
+import { startCliApi } from "../../support/run-cli.ts";
 
 const cond = (type: string, status: string, reason: string, message = "") => ({ type, status, reason, message, observedGeneration: 2 });
 const app = (status: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({

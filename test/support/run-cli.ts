@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { admit, type Resource } from "../../../resources/index.ts";
-import { startTestApi, type TestApi } from "../../support/api-harness.ts";
+import { admit, type Resource } from "../../resources/index.ts";
+import { startTestApi, type TestApi } from "./api-harness.ts";
 
 /** BERTH_BIN is the real executable under test (bin/berth, which loads dist/). */
-export const BERTH_BIN = fileURLToPath(new URL("../../../../bin/berth", import.meta.url));
+export const BERTH_BIN = fileURLToPath(new URL("../../../bin/berth", import.meta.url));
 
 /** CliResult is what one run of the CLI did. */
 export interface CliResult {
