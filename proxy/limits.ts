@@ -17,6 +17,8 @@ export interface ProxyLimits {
   connectionsCheckingIntervalMs: number;
   /** upstreamTimeoutMs is how long an upstream may stay silent before the request fails with 504. */
   upstreamTimeoutMs: number;
+  /** upstreamConnectTimeoutMs bounds connecting to an upstream; past it the next upstream is tried. */
+  upstreamConnectTimeoutMs: number;
   /** maxConnections per listener and process; connections beyond it are refused at accept. */
   maxConnections: number;
   /** maxSocketsPerUpstream bounds the connections to one upstream; requests beyond it wait for a free one. */
@@ -34,6 +36,7 @@ export const DEFAULT_LIMITS: Readonly<ProxyLimits> = Object.freeze({
   idleTimeoutMs: 120_000,
   connectionsCheckingIntervalMs: 1_000,
   upstreamTimeoutMs: 60_000,
+  upstreamConnectTimeoutMs: 5_000,
   maxConnections: 10_000,
   maxSocketsPerUpstream: 512,
   closeGraceMs: 5_000,

@@ -1,4 +1,4 @@
-import { Agent, createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -10,6 +10,7 @@ import { forward, sendPage, type ForwardContext } from "./forward.ts";
 import { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
 import { normalizeHost, RouteTable, type Route } from "./route-table.ts";
 import { UpgradeProxy, type UpgradeContext } from "./upgrade.ts";
+import { UpstreamPools } from "./upstream-pools.ts";
 
 /** ListenTarget is where a listener binds: port 0 takes any free port. */
 export interface ListenTarget {
@@ -40,8 +41,6 @@ export interface ListeningPorts {
  * come first (plain HTTP, any host), then the route lookup, then the HTTPS redirect, then forwarding.
  */
 export class ProxyServer {
-  /** routes is the current route table; assign a new one to swap it. */
-  routes: RouteTable = RouteTable.empty();
   /** certs is the current certificate map; assign a new one to swap it. */
   certs: CertMap;
   /** challenges is the current ACME HTTP-01 token map; assign a new one to swap it. */
@@ -50,7 +49,8 @@ export class ProxyServer {
   readonly https: HttpsServer;
   private readonly limits: ProxyLimits;
   private readonly log: Logger;
-  private readonly agent: Agent;
+  private readonly pools: UpstreamPools;
+  private table: RouteTable = RouteTable.empty();
   private readonly upgrades = new UpgradeProxy();
   private readonly cursors = new WeakMap<Route, { next: number }>();
   private readonly publicHttpsPort: number | undefined;
@@ -63,7 +63,7 @@ export class ProxyServer {
     this.log = options.logger;
     this.publicHttpsPort = options.publicHttpsPort;
     this.certs = new CertMap([], options.fallback);
-    this.agent = new Agent({ keepAlive: true, maxSockets: this.limits.maxSocketsPerUpstream, maxFreeSockets: 256, scheduling: "lifo" });
+    this.pools = new UpstreamPools({ connections: this.limits.maxSocketsPerUpstream, timeoutMs: this.limits.upstreamTimeoutMs, connectTimeoutMs: this.limits.upstreamConnectTimeoutMs });
     const serverOptions = {
       maxHeaderSize: this.limits.maxHeaderSize,
       connectionsCheckingInterval: this.limits.connectionsCheckingIntervalMs,
@@ -86,6 +86,17 @@ export class ProxyServer {
     this.http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, this.httpCtx));
     this.https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, this.httpsCtx));
     this.contexts();
+  }
+
+  /** routes is the current route table. */
+  get routes(): RouteTable {
+    return this.table;
+  }
+
+  /** Assigning a new table swaps it whole; the pools of upstreams it no longer lists close once idle. */
+  set routes(table: RouteTable) {
+    this.table = table;
+    this.pools.retain(table.routes);
   }
 
   /** listen binds both listeners (in a cluster worker, the primary shares one socket among workers). */
@@ -117,7 +128,7 @@ export class ProxyServer {
     clearTimeout(timer);
     for (const server of [this.http, this.https]) server.closeAllConnections();
     await Promise.all(closed);
-    this.agent.destroy();
+    await this.pools.destroy();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
@@ -125,14 +136,14 @@ export class ProxyServer {
       const answer = this.challenges.answer(req.url);
       if (answer !== undefined) return void res.writeHead(200, ["Content-Type", "text/plain", "Content-Length", String(Buffer.byteLength(answer))]).end(answer);
     }
-    const route = this.routes.lookup(req.headers.host, req.url);
+    const route = this.table.lookup(req.headers.host, req.url);
     if (!route) return sendPage(res, "no-route");
     if (ctx.proto === "http" && route.tls && route.redirectHttp) return this.redirect(req, res);
     forward(req, res, route, ctx);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: UpgradeContext): void {
-    this.upgrades.handle(req, socket, head, this.routes.lookup(req.headers.host, req.url), ctx);
+    this.upgrades.handle(req, socket, head, this.table.lookup(req.headers.host, req.url), ctx);
   }
 
   /** redirect sends a plain-HTTP request to the same URL over HTTPS (308 keeps the method and body). */
@@ -151,7 +162,7 @@ export class ProxyServer {
   }
 
   private contexts(): void {
-    const base = { agent: this.agent, upstreamTimeoutMs: this.limits.upstreamTimeoutMs, log: this.log, pick: (route: Route) => this.pick(route) };
+    const base = { pools: this.pools, log: this.log, pick: (route: Route) => this.pick(route) };
     this.httpCtx = { ...base, proto: "http", port: this.ports.httpPort };
     this.httpsCtx = { ...base, proto: "https", port: this.ports.httpsPort };
   }
