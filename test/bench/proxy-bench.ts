@@ -2,7 +2,10 @@
  * proxy-bench measures Berth's proxy against nginx and Caddy proxying the same backend, in one run, with wrk
  * on loopback (keep-alive, small responses): requests/s and p99 over plain HTTP and over TLS (the same EC P-256
  * certificate everywhere), Berth on worker processes (one per core) and, for reference, in one process; and
- * the time from a Domain applied to the first 200 through the proxy. The backend is nginx answering a 12-byte
+ * the time from a Domain applied to the first 200 through the proxy. Latency is measured twice: at saturation
+ * (where a closed-loop p99 mostly restates throughput: 64 connections over N req/s wait 64/N on average) and
+ * under a steady load below every proxy's capacity (each connection pauses after each answer), which is the
+ * proxy's own added latency. The backend is nginx answering a 12-byte
  * body, so the backend costs every proxy the same. Targets run in alternating rounds, and the best round of
  * each counts, so load from other processes on the machine hits all alike. Missing nginx or caddy is said in
  * the figures' notes (install: `apt-get install -y nginx-light caddy wrk`). Every process started is stopped.
@@ -41,9 +44,16 @@ async function has(binary: string): Promise<boolean> {
   return run("sh", ["-c", `command -v ${binary}`]).then(() => true, () => false);
 }
 
-/** wrk runs one measurement and parses requests/s, the p99 latency and socket errors + non-2xx answers. */
-async function wrk(url: string, seconds: number, signal: AbortSignal): Promise<WrkResult> {
-  const { stdout } = await run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", url], { signal, timeout: (seconds + 10) * 1000 });
+/** STEADY_DELAY_MS is each connection's pause after an answer in the steady-load runs: 64 connections → ~5,000 req/s. */
+const STEADY_DELAY_MS = 12;
+
+/**
+ * wrk runs one measurement and parses requests/s, the p99 latency and socket errors + non-2xx answers. With
+ * `script`, wrk runs that Lua script (the steady-load pause).
+ */
+async function wrk(url: string, seconds: number, signal: AbortSignal, script?: string): Promise<WrkResult> {
+  const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", ...(script ? ["-s", script] : []), url];
+  const { stdout } = await run("wrk", args, { signal, timeout: (seconds + 10) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const p99Ms = p99 ? Number(p99[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[p99[2]!]! : Number.NaN;
@@ -112,6 +122,8 @@ interface Target {
   http: string;
   https?: string;
   best: { http?: WrkResult; https?: WrkResult };
+  /** steady is the best (lowest) p99 under the steady load, over plain HTTP. */
+  steady?: WrkResult;
 }
 
 export async function bench(report: Report): Promise<void> {
@@ -134,6 +146,8 @@ export async function bench(report: Report): Promise<void> {
     await writeFile(join(dir, "cert.pem"), certificate.cert);
     await writeFile(join(dir, "key.pem"), certificate.key, { mode: 0o600 });
     await writeFile(join(dir, "nginx.conf"), nginxConfig(dir, true));
+    const steadyScript = join(dir, "steady.lua");
+    await writeFile(steadyScript, `function delay() return ${STEADY_DELAY_MS} end\n`);
     children.push(spawn("nginx", ["-c", join(dir, "nginx.conf"), "-p", dir], { stdio: "ignore" }));
     if (caddy) {
       await writeFile(join(dir, "Caddyfile"), caddyConfig(dir));
@@ -168,6 +182,12 @@ export async function bench(report: Report): Promise<void> {
           if (!t.best[proto] || result.rps > t.best[proto]!.rps) t.best[proto] = result;
         }
       }
+      for (const t of targets) {
+        if (t.name === "berth-1-process") continue;
+        const result = await wrk(t.http, SECONDS, report.signal, steadyScript);
+        report.progress(`round ${round + 1} ${t.name} steady load: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
+        if (!t.steady || result.p99Ms < t.steady.p99Ms) t.steady = result;
+      }
     }
     figures(report, targets, caddy);
     await routeChange(report, cluster);
@@ -196,9 +216,13 @@ function figures(report: Report, targets: Target[], caddy: boolean): void {
     report.figure(`${label} req/s, Berth vs nginx`, mine.rps, "req/s", { baseline: { name: "nginx", value: nginx[proto]!.rps, goalRatio: 0.35 }, ...(errors ? { note: errors } : {}) });
     if (caddyBest?.[proto]) report.figure(`${label} req/s, Berth vs Caddy`, mine.rps, "req/s", { baseline: { name: "caddy", value: caddyBest[proto]!.rps, goalRatio: 1.3 } });
     else if (missing) report.figure(`${label} req/s, Berth vs Caddy`, mine.rps, "req/s", { note: missing });
-    report.figure(`${label} p99, Berth vs nginx`, mine.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms, goalRatio: 2 } });
-    if (caddyBest?.[proto]) report.figure(`${label} p99, Caddy vs nginx`, caddyBest[proto]!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms } });
+    report.figure(`${label} p99 at saturation, Berth vs nginx`, mine.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms, goalRatio: 2 } });
+    if (caddyBest?.[proto]) report.figure(`${label} p99 at saturation, Caddy vs nginx`, caddyBest[proto]!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: nginx[proto]!.p99Ms } });
   }
+  const steady = (name: string) => targets.find((t) => t.name === name)?.steady;
+  const load = `at ~${Math.round(steady("nginx")!.rps / 100) * 100} req/s`;
+  report.figure(`HTTP p99 ${load}, Berth vs nginx`, steady("berth")!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: steady("nginx")!.p99Ms, goalRatio: 2 } });
+  if (steady("caddy")) report.figure(`HTTP p99 ${load}, Caddy vs nginx`, steady("caddy")!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: steady("nginx")!.p99Ms } });
   report.figure("HTTP req/s, Berth in one process", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "before worker processes" });
 }
 
