@@ -10,6 +10,7 @@ import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { createDockerClient, pingDocker } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
+import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { startProxy, type ProxyControl } from "../proxy/index.ts";
 import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
@@ -83,6 +84,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const domains = createDomainController({ store, proxy, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
     manager.add(domains);
     stops.push(async () => domains.acme?.stop());
+    manager.add(createGeneratedDomainController({
+      store, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
+      ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
+    }));
     await manager.start();
     stops.push(() => manager.stop());
 

@@ -23,7 +23,12 @@ export const daemonConfig = z.strictObject({
   manifests: z.string().optional().describe("Manifests is a directory kept in sync with the store: applied on change, pruned on delete."),
   acmeDirectory: z.string().url().default(LETS_ENCRYPT).describe("AcmeDirectory is the ACME directory certificates come from."),
   acmeCa: z.string().optional().describe("AcmeCa is a PEM file of the CA that signs the ACME directory's own HTTPS certificate (a private CA such as Pebble)."),
-  baseDomain: z.string().optional().describe("BaseDomain gives every App an automatic host `<app>-<namespace>.<baseDomain>`."),
+  baseDomain: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a lowercase domain name such as `apps.example.com` (point `*.apps.example.com` at this host)")
+    .optional()
+    .describe("BaseDomain gives every App with a port a generated Domain `<app>-<namespace>.<baseDomain>`."),
+  baseDomainTls: z.enum(["acme", "none"]).default("acme").describe("BaseDomainTls is the TLS mode of generated Domains: `acme` (a certificate per host) or `none` (plain HTTP)."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
@@ -43,6 +48,7 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "acmeDirectory", flag: "--acme-directory", env: "BERTH_ACME_DIRECTORY" },
   { field: "acmeCa", flag: "--acme-ca", env: "BERTH_ACME_CA" },
   { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
+  { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },

@@ -20,12 +20,12 @@ function getThroughProxy(port: number, host: string, path = "/"): Promise<{ stat
   });
 }
 
-test("a Domain applied through berth routes its host through berthd's proxy to the App", { timeout: 120_000 }, async (t) => {
+test("a Domain applied through berth routes its host through berthd's proxy to the App; --base-domain gives the App a generated host too", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();
   if (!docker) return t.skip(SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const httpPort = await freePort();
-  const daemon = await startDaemon({ args: ["--http-port", String(httpPort)] });
+  const daemon = await startDaemon({ args: ["--http-port", String(httpPort), "--base-domain", "apps.test", "--base-domain-tls", "none"] });
   const namespace = randomNamespace("e2e");
   t.after(async () => {
     await daemon.stop();
@@ -55,6 +55,13 @@ test("a Domain applied through berth routes its host through berthd's proxy to t
   assert.equal(res!.body.trim(), "v1");
   const table = await runCli(["get", "domains", "-n", namespace], { env: daemon.env });
   assert.match(table.stdout, new RegExp(`^hello\\s+True\\s+${host.replace(/\./g, "\\.")}\\s+hello`, "m"));
+
+  // The generated Domain serves the App under the base domain; the App's URL is the user's Domain.
+  const generated = `hello-${namespace}.apps.test`;
+  assert.equal((await runCli(["wait", "--for=condition=Ready", "domain/hello-generated", "-n", namespace, "--timeout=30s"], { env: daemon.env })).code, 0);
+  assert.equal((await getThroughProxy(httpPort, generated)).body.trim(), "v1");
+  const app = JSON.parse((await runCli(["get", "app", "hello", "-n", namespace, "-o", "json"], { env: daemon.env })).stdout) as { status: { url?: string } };
+  assert.equal(app.status.url, `http://${host}:${httpPort}/`);
 
   // Deleting the Domain takes the route away again.
   assert.equal((await runCli(["delete", "domain", "hello", "-n", namespace], { env: daemon.env })).code, 0);
