@@ -34,6 +34,15 @@ export const { definition: domainKind, schema: domainSchema } = defineKind({
     certificate: z
       .object({ notBefore: z.string(), notAfter: z.string(), issuer: z.string(), serial: z.string(), secretName: z.string().optional() })
       .optional(),
+    issuance: z
+      .object({
+        failures: z.number().int().describe("Failures is how many certificate orders in a row failed."),
+        lastError: z.string().describe("LastError is the CA's (or the challenge's) last error message."),
+        retryAt: z.string().describe("RetryAt is when the next order may start (the backoff respects CA rate limits across restarts)."),
+        generation: z.number().int().optional().describe("Generation of the Domain the failures were for; a changed spec retries at once."),
+      })
+      .optional()
+      .describe("Issuance is the ACME backoff after failed orders; absent when the last order succeeded."),
   },
   columns: [
     readyColumn,

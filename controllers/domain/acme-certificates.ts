@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { admit, NotFoundError, type DomainSpec, type Resource } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import { AcmeIssuer, loadAccountKey, type ChallengeResponder } from "../../proxy/acme/index.ts";
-import type { Logger } from "../runtime/index.ts";
+import { writeStatus, type Logger } from "../runtime/index.ts";
 import { secretCertificate, TLS_CERT, TLS_KEY, type CertificateVerdict } from "./certificate.ts";
 import { refOf } from "./desired.ts";
 
@@ -26,8 +26,30 @@ interface IssuanceState {
   failures: number;
   lastError?: string;
   retryAt?: number;
+  /** generation is the Domain generation the failures were for: a new spec starts afresh. */
+  generation?: number;
   /** written is the serial just stored, until the Secret informer shows it (so a stale cache cannot re-issue). */
   written?: { serial: string; until: number };
+}
+
+/** IssuanceStatus is the backoff after failed orders, kept in the Domain's `status.issuance` across restarts. */
+interface IssuanceStatus {
+  failures: number;
+  lastError: string;
+  retryAt: string;
+  generation?: number;
+}
+
+/**
+ * restoredState starts a Domain's in-memory state from its `status.issuance`: a restarted daemon keeps the
+ * backoff instead of ordering again at once (a CA's rate limits count failed validations per hour). Failures
+ * recorded for an older generation are forgotten: a Domain whose spec changed is tried again at once.
+ */
+function restoredState(domain: Resource): IssuanceState {
+  const issuance = domain.status?.issuance as IssuanceStatus | undefined;
+  if (!issuance || issuance.generation !== domain.metadata.generation) return { running: false, failures: 0 };
+  const retryAt = Date.parse(issuance.retryAt);
+  return { running: false, failures: issuance.failures, lastError: issuance.lastError, generation: issuance.generation, ...(Number.isFinite(retryAt) ? { retryAt } : {}) };
 }
 
 /** tlsSecretName is the Secret holding an ACME Domain's certificate: `<domain>-tls`, in the Domain's namespace. */
@@ -72,8 +94,9 @@ export class AcmeCertificates {
     if (secret && !ownedBy(secret, domain)) return { ready: false, reason: "SecretNameTaken", message: `Secret ${tlsSecretName(domain)} exists and is not owned by this Domain; delete or rename it` };
     const stored = this.stored(domain, secret, now);
     if (stored.ready) return stored;
-    const state = this.states.get(refOf(domain));
-    if (state?.lastError) {
+    const known = this.states.get(refOf(domain));
+    const state = known && (known.running || known.generation === domain.metadata.generation) ? known : restoredState(domain);
+    if (state.lastError) {
       const when = state.running ? "; retrying now" : state.retryAt ? `; retrying at ${new Date(state.retryAt).toISOString()}` : "";
       return { ready: false, reason: "IssuanceFailed", message: `${state.lastError}${when}` };
     }
@@ -89,7 +112,8 @@ export class AcmeCertificates {
     if (this.cancel.signal.aborted || spec.tls.mode !== "acme" || domain.metadata.deletionTimestamp || spec.host.startsWith("*.")) return undefined;
     if (secret && !ownedBy(secret, domain)) return undefined;
     const ref = refOf(domain);
-    const state = this.states.get(ref) ?? { running: false, failures: 0 };
+    let state = this.states.get(ref);
+    if (!state || (!state.running && state.failures > 0 && state.generation !== domain.metadata.generation)) state = restoredState(domain);
     this.states.set(ref, state);
     if (state.running) return undefined;
     const stored = this.stored(domain, secret, now);
@@ -127,16 +151,36 @@ export class AcmeCertificates {
       state.failures = 0;
       delete state.lastError;
       delete state.retryAt;
+      await this.recordIssuance(domain, undefined);
     } catch (error) {
       if (this.cancel.signal.aborted) return;
       state.failures++;
       const wait = Math.min((this.options.retryMinMs ?? 300_000) * 2 ** (state.failures - 1), this.options.retryMaxMs ?? 6 * 3600_000);
       state.lastError = (error as Error).message;
       state.retryAt = Date.now() + wait;
+      state.generation = domain.metadata.generation;
       log.warn({ err: (error as Error).message, failures: state.failures, retryInMs: wait }, "certificate order failed");
+      await this.recordIssuance(domain, { failures: state.failures, lastError: state.lastError, retryAt: new Date(state.retryAt).toISOString(), ...(domain.metadata.generation !== undefined ? { generation: domain.metadata.generation } : {}) });
     } finally {
       state.running = false;
       this.onChange(ref);
+    }
+  }
+
+  /**
+   * recordIssuance writes the backoff into the Domain's `status.issuance` (or removes it after a success), so
+   * it survives a restart. A Domain deleted meanwhile, or a store that refuses, only costs that memory: the
+   * in-memory state still holds the backoff for this run.
+   */
+  private async recordIssuance(domain: Resource, issuance: IssuanceStatus | undefined): Promise<void> {
+    try {
+      await writeStatus(this.options.store, domain, (status) => {
+        if (issuance) status.issuance = issuance;
+        else delete status.issuance;
+        return status;
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) this.options.logger.warn({ domain: refOf(domain), err: (error as Error).message }, "could not record the certificate backoff in the Domain's status");
     }
   }
 

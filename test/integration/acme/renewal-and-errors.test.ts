@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../../../store/index.ts";
 import { startPebble } from "../../support/pebble.ts";
-import { eventually, get, startBackend, startTestProxy } from "../proxy/support.ts";
+import { eventually, get, sleep, startBackend, startTestProxy } from "../proxy/support.ts";
 import { ACME_TIMINGS, conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController } from "./support.ts";
 
 test("a certificate is renewed when a third of its lifetime remains: a new serial is served and reported", LIMIT, async (t) => {
@@ -98,4 +98,38 @@ test("a CA refusal is reported in CertificateReady with the CA's message and ret
   await createAcmeDomain(store, "wild", "*.wild.example.test", backend.port);
   await eventually(async () => assert.equal((await conditionOf(store, "wild", "CertificateReady"))?.reason, "WildcardNotSupported"));
   assert.ok(running.controller.acme!.orders - before <= 1, "the wildcard Domain itself started no order");
+});
+
+test("the backoff after a failed order is kept in the Domain's status: a restarted controller waits it out, and a changed spec retries at once", LIMIT, async (t) => {
+  const backend = await startBackend("shop-0");
+  const proxy = await startTestProxy();
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const pebble = await startPebble(t, { httpPort: proxy.httpPort, blocklist: ["blocked.test"] });
+  const store = await MemoryStore.open();
+  const slow = { retryMinMs: 60_000, retryMaxMs: 60_000 };
+  const first = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa, slow);
+  await createAcmeDomain(store, "shop", "shop.blocked.test", backend.port);
+  type Issuance = { failures: number; lastError: string; retryAt: string; generation: number };
+  const issuanceOf = async () => (await store.get({ kind: "Domain", namespace: "default", name: "shop" })).status?.issuance as Issuance | undefined;
+  await eventually(async () => assert.equal((await issuanceOf())?.failures, 1), 10_000, 25);
+  const recorded = (await issuanceOf())!;
+  assert.match(recorded.lastError, /blocked|policy|forbidden/i);
+  assert.ok(Date.parse(recorded.retryAt) > Date.now() + 50_000, `retry at ${recorded.retryAt}`);
+  await first.stop();
+
+  // A new controller over the same store (a restarted daemon) orders nothing before retryAt and says when it will.
+  const second = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa, slow);
+  t.after(() => second.stop());
+  await eventually(async () => assert.match((await conditionOf(store, "shop", "CertificateReady"))?.message ?? "", new RegExp(`retrying at ${recorded.retryAt}`)));
+  await sleep(1_500);
+  assert.equal(second.controller.acme!.orders, 0, "no order during the recorded backoff");
+
+  // Changing the Domain's spec (a new generation) is a fresh start: it is ordered at once.
+  const domain = await store.get({ kind: "Domain", namespace: "default", name: "shop" });
+  await store.update({ ...domain, spec: { ...(domain.spec as object), tls: { mode: "acme", email: "ops@berth.dev" } } } as typeof domain);
+  await eventually(() => assert.equal(second.controller.acme!.orders, 1), 10_000, 25);
+  await eventually(async () => assert.equal((await issuanceOf())?.generation, domain.metadata.generation! + 1), 10_000, 25);
 });

@@ -16,10 +16,12 @@ export const LIMIT = { timeout: 45_000 } as const;
 export const ACME_TIMINGS = { pollMinMs: 50, retryMinMs: 400, retryMaxMs: 2_000 } as const;
 
 /** startController runs the Domain controller (and the garbage collector) with ACME from `directoryUrl` (trusting `listenerCa`) under a Manager; `stop` ends it. */
-export async function startController(store: MemoryStore, proxy: ProxyControl, directoryUrl: string, listenerCa: string): Promise<{ controller: DomainController; stop(): Promise<void> }> {
+export async function startController(
+  store: MemoryStore, proxy: ProxyControl, directoryUrl: string, listenerCa: string, timings: { pollMinMs?: number; retryMinMs?: number; retryMaxMs?: number } = {},
+): Promise<{ controller: DomainController; stop(): Promise<void> }> {
   trustDirectoryCa(directoryUrl, listenerCa);
   const manager = new Manager({ store, logger: silentLogger() });
-  const controller = createDomainController({ store, proxy, logger: silentLogger(), acme: { directoryUrl, ...ACME_TIMINGS } });
+  const controller = createDomainController({ store, proxy, logger: silentLogger(), acme: { directoryUrl, ...ACME_TIMINGS, ...timings } });
   manager.add(controller);
   manager.add(createGarbageCollector(store, silentLogger()));
   await manager.start();
