@@ -7,11 +7,14 @@ import { openDurableStore, type ResourceStore, type Watch } from "../store/index
 import { Manager } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
-import { createDockerClient, pingDocker } from "../controllers/docker/index.ts";
+import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
-import { startProxy, type ProxyControl } from "../proxy/index.ts";
+// From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
+// does not load undici and http-proxy.
+import { startProxy } from "../proxy/start.ts";
+import type { ProxyControl } from "../proxy/control.ts";
 import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
   BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
@@ -41,36 +44,50 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn({ err: error }, "error while stopping"));
   };
+  // The proxy's worker processes start in the background: the controllers wait for them, the API does not.
+  let proxyStarting: Promise<ProxyControl> | undefined;
+  let proxyInStops = false;
   try {
     const started = Date.now();
-    // The store, NATS and the proxy's worker processes start side by side: each takes a few hundred ms.
-    const [opened, messaging, edge] = await Promise.allSettled([openStore(config, log), startMessaging(config, log), startEdge(config, log)]);
-    // Stops are registered in dependency order whatever finished first: on the way down, the proxy goes first,
-    // then the bus (flushing into NATS), then NATS, then the store.
+    // The store and NATS start side by side, with the API's credentials.
+    const [opened, messaging, credentials] = await Promise.allSettled([openStore(config, log), startMessaging(config, log), loadCredentials(config)]);
+    // Stops are registered in dependency order whatever finished first: on the way down, the bus goes first
+    // (flushing into NATS), then NATS, then the store; the proxy is stopped before all three.
     if (opened.status === "fulfilled") stops.push(() => opened.value.close());
     if (messaging.status === "fulfilled") {
       const { nats, bus } = messaging.value;
       if (nats) stops.push(() => nats.stop());
       stops.push(() => bus.close());
     }
-    if (edge.status === "fulfilled") stops.push(() => edge.value.proxy.close());
-    for (const result of [opened, messaging, edge]) if (result.status === "rejected") throw result.reason;
+    for (const result of [opened, messaging, credentials]) if (result.status === "rejected") throw result.reason;
     const store = (opened as PromiseFulfilledResult<ResourceStore>).value;
     const { bus } = (messaging as PromiseFulfilledResult<Awaited<ReturnType<typeof startMessaging>>>).value;
-    const { tokens, tls, proxy } = (edge as PromiseFulfilledResult<Awaited<ReturnType<typeof startEdge>>>).value;
-    log.info({ revision: store.revision(), ms: Date.now() - started }, "store, NATS and proxy started");
+    const { tokens, tls } = (credentials as PromiseFulfilledResult<Awaited<ReturnType<typeof loadCredentials>>>).value;
+    log.info({ revision: store.revision(), ms: Date.now() - started }, "store and NATS started");
 
     const changes: Watch = publishStoreChanges(store, bus);
     stops.push(async () => changes.close());
     const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
     const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
 
-    const docker = createDockerClient(config.dockerHost);
-    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost, extend: logsExtension({ store, docker }) });
+    // The API serves before Docker's client is loaded (only its logs endpoint needs it, and waits for it).
+    const dockerLoading = deferred<DockerClient>();
+    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost, extend: logsExtension({ store, docker: dockerLoading.promise }) });
     stops.push(() => api.close());
+    // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
+    // load would slow the daemon's start on a small machine. Its fallback certificate is the API's.
+    proxyStarting = startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
+    proxyStarting.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
     const access = accessFilesIn(config.clientConfigDir);
     await ensureAdminAccess(tokens, access, { server: clientUrl(config, api.port), ca: tls.ca }, log);
 
+    const proxy = await proxyStarting;
+    stops.push(() => proxy.close());
+    proxyInStops = true;
+    log.info({ ms: Date.now() - started }, "proxy started");
+    // Loading dockerode blocks the event loop for ~150 ms: done once the API has been answering for a while.
+    createDockerClient(config.dockerHost).then(dockerLoading.resolve, dockerLoading.reject);
+    const docker = await dockerLoading.promise;
     // Without Docker berthd still serves its API; the controllers retry with backoff and say why in each App's status.
     await pingDocker(docker).catch((error: unknown) => log.warn({ err: error }, `Docker does not answer${config.dockerHost ? ` at ${config.dockerHost}` : ""}: apps will not run until it does (start it with scripts/start-docker.sh)`));
     const manager = new Manager({ store, logger: log });
@@ -101,9 +118,19 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     log.info({ api: api.url, ms: Date.now() - started, objects: "loaded" }, `berthd serving on ${api.url}`);
     return { store, api, proxy, access, stop: stopAll };
   } catch (error) {
+    if (!proxyInStops) await proxyStarting?.then((proxy) => proxy.close(), () => {});
     await stopAll();
     throw error;
   }
+}
+
+/** deferred is a promise with its settle functions, for a dependency made after its first user is. */
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((ok, fail) => ((resolve = ok), (reject = fail)));
+  promise.catch(() => {}); // a failure is awaited where Docker is first needed
+  return { promise, resolve, reject };
 }
 
 /** clientUrl is the API address written into client configs: loopback when listening on every address. */
@@ -165,10 +192,9 @@ async function startMessaging(config: DaemonConfig, log: Logger): Promise<{ nats
   }
 }
 
-/** startEdge loads the API's tokens and certificate and starts the proxy, whose fallback certificate is the API's. */
-async function startEdge(config: DaemonConfig, log: Logger) {
+/** loadCredentials loads the API's tokens and serving certificate (made on first start); the proxy's fallback certificate is the same. */
+async function loadCredentials(config: DaemonConfig) {
   const tokens = await TokenStore.open(join(config.dataDir, "tokens.json"));
   const tls = await ensureServingCertificate(join(config.dataDir, "tls"), [hostname(), ...(config.apiHost === "0.0.0.0" ? [] : [config.apiHost])]);
-  const proxy = await startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
-  return { tokens, tls, proxy };
+  return { tokens, tls };
 }

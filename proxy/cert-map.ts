@@ -1,5 +1,4 @@
 import { createSecureContext, type SecureContext } from "node:tls";
-import { generate } from "selfsigned";
 import { CertificateError } from "./errors.ts";
 
 /**
@@ -78,6 +77,8 @@ export function validateCertificate(spec: CertificateSpec): void {
 
 /** createFallbackCertificate makes the self-signed certificate served for names without one (EC P-256, one year). */
 export async function createFallbackCertificate(): Promise<PemPair> {
+  // Loaded here, not at the top: every proxy worker imports this module, and selfsigned takes ~100 ms to load.
+  const { generate } = await import("selfsigned");
   const now = Date.now();
   const pems = await generate([{ name: "commonName", value: "berth-proxy-fallback" }], {
     keyType: "ec",

@@ -240,5 +240,7 @@ export function workerExecArgv(daemonArgv: readonly string[]): string[] {
 }
 
 function send(worker: Worker, message: ToWorker): void {
-  if (worker.isConnected()) worker.send(message);
+  // A worker exiting between the check and the write fails the write (EPIPE) into the callback, not as an
+  // unhandled 'error' event; its "exit" is handled on its own.
+  if (worker.isConnected()) worker.send(message, undefined, () => {});
 }

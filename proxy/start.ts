@@ -1,4 +1,3 @@
-import { InProcessProxy } from "./in-process.ts";
 import { ProxyCluster, type ProxyClusterOptions } from "./cluster.ts";
 import type { ProxyControl } from "./control.ts";
 
@@ -7,6 +6,10 @@ export type StartProxyOptions = ProxyClusterOptions;
 
 /** startProxy starts the proxy the daemon uses: worker processes on every core unless `workers` is 0. */
 export async function startProxy(options: StartProxyOptions): Promise<ProxyControl> {
-  if (options.workers === 0) return InProcessProxy.start(options);
+  if (options.workers === 0) {
+    // Only an in-process proxy needs the forwarding code (undici, http-proxy) in the daemon itself.
+    const { InProcessProxy } = await import("./in-process.ts");
+    return InProcessProxy.start(options);
+  }
   return ProxyCluster.start(options);
 }

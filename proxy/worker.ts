@@ -15,7 +15,9 @@ let log: Logger | undefined;
 let stopping = false;
 
 function send(message: FromWorker): void {
-  if (process.connected) process.send?.(message);
+  // The daemon may be gone between the check and the write (it stopped while this worker started): the
+  // callback receives that EPIPE instead of an unhandled 'error' event; "disconnect" stops this worker.
+  if (process.connected) process.send?.(message, undefined, undefined, () => {});
 }
 
 function apply(update: UpdateMessage): void {

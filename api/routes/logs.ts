@@ -18,7 +18,8 @@ export const LOG_PATH = `${GROUP_PATH}/namespaces/:namespace/apps/:name/log`;
 /** LogsDependencies are what the logs endpoint reads: the App from the store, its containers' logs from Docker. */
 export interface LogsDependencies {
   store: ResourceStore;
-  docker: DockerClient;
+  /** docker may still be loading when the API starts serving (the daemon loads it after the API listens). */
+  docker: DockerClient | Promise<DockerClient>;
 }
 
 /**
@@ -60,7 +61,7 @@ async function serveLogs(deps: LogsDependencies, logger: Logger, req: Request, r
   res.once("close", () => abort.abort());
   let sources;
   try {
-    sources = await selectLogSources(deps.docker, app, request, abort.signal);
+    sources = await selectLogSources(await deps.docker, app, request, abort.signal);
   } catch (err) {
     if (err instanceof NoLogSourceError) throw new BadRequestError(err.message, { cause: err });
     // The client left while its containers were being listed: there is no one to answer.
@@ -74,7 +75,7 @@ async function serveLogs(deps: LogsDependencies, logger: Logger, req: Request, r
     req.socket.setNoDelay(true);
   }
   try {
-    await streamLogs(deps.docker, sources, request, res, abort.signal);
+    await streamLogs(await deps.docker, sources, request, res, abort.signal);
   } catch (err) {
     // The status line is sent: a failure can only cut the stream short, and is logged (never the query or headers).
     if (!abort.signal.aborted) logger.warn({ err, namespace, app: name }, "app log stream failed");

@@ -1,4 +1,4 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { DockerUnavailableError } from "./errors.ts";
 import { withTimeout } from "./signals.ts";
 
@@ -9,8 +9,11 @@ export type DockerClient = Docker;
  * createDockerClient builds a client for `--docker-host` (BERTH_DOCKER_HOST): `unix:///path/docker.sock`, a bare
  * socket path, `tcp://host:port` or `http://host:port`; absent → DOCKER_HOST, then `/var/run/docker.sock`.
  * No client-wide timeout is set: every call carries its own signal, and the event stream is long-lived.
+ * dockerode is loaded here, on first use: with ssh2 under it, it is the slowest import of the daemon
+ * (~150 ms), and berthd serves its API before it needs Docker.
  */
-export function createDockerClient(host?: string): DockerClient {
+export async function createDockerClient(host?: string): Promise<DockerClient> {
+  const { default: Docker } = await import("dockerode");
   const target = host ?? process.env.DOCKER_HOST;
   if (!target) return new Docker({ socketPath: "/var/run/docker.sock" });
   if (target.startsWith("unix://")) return new Docker({ socketPath: target.slice("unix://".length) });

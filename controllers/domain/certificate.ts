@@ -1,6 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { secretValue, type DomainSpec, type Resource } from "../../resources/index.ts";
-import { CertificateError, validateCertificate, type CertificateSpec } from "../../proxy/index.ts";
+// From the modules, not proxy/index.ts, which would load the proxy's forwarding code into the daemon.
+import { validateCertificate, type CertificateSpec } from "../../proxy/cert-map.ts";
+import { CertificateError } from "../../proxy/errors.ts";
 import { refOf } from "./desired.ts";
 
 /** CertificateInfo is what a Domain's status says about the certificate it serves. */

@@ -10,7 +10,7 @@ import {
  * through the test's diagnostic) when none answers: Docker tests skip rather than fail on a machine without it.
  */
 export async function connectTestDocker(): Promise<DockerClient | undefined> {
-  const docker = createDockerClient(process.env.BERTH_DOCKER_HOST);
+  const docker = await createDockerClient(process.env.BERTH_DOCKER_HOST);
   try {
     await pingDocker(docker, 3_000);
     return docker;
