@@ -14,7 +14,7 @@ import { observeRequest, observeRequests } from "./observe.ts";
 import { discoveryRoutes } from "./routes/discovery.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { fastCreateRoute } from "./routes/fast-create.ts";
-import { healthRoutes } from "./routes/health.ts";
+import { healthRoutes, type Readiness } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { resourceRoutes } from "./routes/resources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -38,6 +38,8 @@ export interface ApiDependencies {
   extend?: AppExtension;
   /** bookmarkIntervalMs is the period of watch BOOKMARK events (default 10 s). */
   bookmarkIntervalMs?: number;
+  /** readiness backs `/readyz` (absent: ready as soon as the API serves). */
+  readiness?: Readiness;
 }
 
 /** Api is the request handler and a shutdown hook that ends live watches. */
@@ -71,7 +73,7 @@ export function createApp(deps: ApiDependencies): Api {
   app.set("etag", false);
   app.set("query parser", "simple");
   app.use(observeRequests(deps.logger, metrics));
-  healthRoutes(app);
+  healthRoutes(app, deps.readiness);
   const auth = authenticate(deps.tokens);
   deps.extend?.(app, { authenticate: auth, logger: deps.logger });
   app.use(auth);

@@ -5,6 +5,7 @@ import type { EventLog } from "../controllers/events/types.ts";
 import type { ResourceStore } from "../store/index.ts";
 import type { TokenStore } from "./auth/token-store.ts";
 import { createApp, type AppExtension } from "./app.ts";
+import type { Readiness } from "./routes/health.ts";
 
 /** ApiServerOptions are the dependencies and listener settings of the HTTPS API. */
 export interface ApiServerOptions {
@@ -22,6 +23,8 @@ export interface ApiServerOptions {
   extend?: AppExtension;
   /** bookmarkIntervalMs is the period of watch BOOKMARK events (default 10 s). */
   bookmarkIntervalMs?: number;
+  /** readiness backs `/readyz` (absent: ready as soon as the API serves). */
+  readiness?: Readiness;
 }
 
 /** ApiServer is a running HTTPS API. */
@@ -46,6 +49,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logger: options.logger,
     ...(options.extend ? { extend: options.extend } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
   });
   const server = createServer({ cert: options.tls.cert, key: options.tls.key }, app.handler);
   // Watches are long-lived: no request or idle timeouts on the server; each watch enforces its own timeoutSeconds.

@@ -72,7 +72,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
 
     // The API serves before Docker's client is loaded (only its logs endpoint needs it, and waits for it).
     const dockerLoading = deferred<DockerClient>();
-    const api = await startApiServer({ store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost, extend: logsExtension({ store, docker: dockerLoading.promise }) });
+    // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
+    let starting: string | undefined = "proxy";
+    const api = await startApiServer({
+      store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
+      extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+    });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
     // load would slow the daemon's start on a small machine. Its fallback certificate is the API's.
@@ -85,6 +90,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     stops.push(() => proxy.close());
     proxyInStops = true;
     log.info({ ms: Date.now() - started }, "proxy started");
+    starting = "controllers";
     // Loading dockerode blocks the event loop for ~150 ms: done once the API has been answering for a while.
     createDockerClient(config.dockerHost).then(dockerLoading.resolve, dockerLoading.reject);
     const docker = await dockerLoading.promise;
@@ -108,6 +114,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     await manager.start();
     stops.push(() => manager.stop());
 
+    starting = config.manifests ? "manifests directory" : undefined;
     let manifests: ManifestSync | undefined;
     if (config.manifests) {
       // Imported only when used: the directory watcher and YAML parser are not needed by most daemons.
@@ -115,7 +122,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       manifests = await startManifestSync({ dir: config.manifests, store, recorder, logger: log.child({ component: "manifests" }) });
       stops.push(() => manifests!.close());
     }
-    log.info({ api: api.url, ms: Date.now() - started, objects: "loaded" }, `berthd serving on ${api.url}`);
+    starting = undefined;
+    log.info({ api: api.url, ms: Date.now() - started, objects: "loaded" }, `berthd ready on ${api.url}`);
     return { store, api, proxy, access, stop: stopAll };
   } catch (error) {
     if (!proxyInStops) await proxyStarting?.then((proxy) => proxy.close(), () => {});

@@ -17,13 +17,13 @@ API_URL="https://127.0.0.1:$API_PORT"
 bash "$REPO/scripts/install.sh"
 bash "$REPO/scripts/start-docker.sh"
 
-# healthy asks /healthz once; node is the one HTTPS client sure to be here (the certificate is self-signed).
+# healthy asks /readyz once (200 once the API, the proxy and the controllers are all started); node is the one HTTPS client sure to be here (the certificate is self-signed).
 healthy() {
   node -e '
     const req = require("node:https").get(process.argv[1], { rejectUnauthorized: false, timeout: 2000 }, (res) => process.exit(res.statusCode === 200 ? 0 : 1));
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", () => process.exit(1));
-  ' "$API_URL/healthz"
+  ' "$API_URL/readyz"
 }
 
 summary() {
@@ -62,7 +62,7 @@ until healthy; do
     exit 1
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "run.sh: berthd did not answer $API_URL/healthz within ${TIMEOUT}s (still running as pid $pid); last lines of $LOG_FILE:" >&2
+    echo "run.sh: berthd was not ready ($API_URL/readyz) within ${TIMEOUT}s (still running as pid $pid); last lines of $LOG_FILE:" >&2
     tail -n 30 "$LOG_FILE" >&2 || true
     exit 1
   fi

@@ -16,6 +16,8 @@ export interface TestApiOptions {
   logger?: Logger;
   /** bookmarkIntervalMs overrides the watch BOOKMARK period (default ~10 s). */
   bookmarkIntervalMs?: number;
+  /** readiness backs /readyz (default: ready). */
+  readiness?: () => string | undefined;
 }
 
 /** TestApi is a running API over real HTTPS on a free port, with an admin token and the CA to trust. */
@@ -55,6 +57,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     store, eventLog, tokens, tls, port: 0,
     logger: options.logger ?? silentLogger(),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
   });
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -53,7 +53,7 @@ export interface DaemonOptions {
   timeoutMs?: number;
 }
 
-/** startDaemon starts `bin/berthd` on a free port with its own data and client-config directories and waits for /healthz. */
+/** startDaemon starts `bin/berthd` on a free port with its own data and client-config directories and waits for /readyz (every part started). */
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "berth-e2e-data-")));
   const clientDir = options.clientDir ?? (await mkdtemp(join(tmpdir(), "berth-e2e-client-")));
@@ -91,14 +91,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   };
 }
 
-/** healthy checks /healthz over HTTPS with the CA the daemon wrote into the CLI config. */
+/** healthy checks /readyz over HTTPS with the CA the daemon wrote into the CLI config. */
 async function healthy(url: string, clientDir: string): Promise<boolean> {
   const text = await readFile(join(clientDir, "config.yaml"), "utf8").catch(() => undefined);
   if (text === undefined) return false;
   const config = parse(text) as { ca: string };
   const { request } = await import("node:https");
   return new Promise((ok) => {
-    const req = request(`${url}/healthz`, { ca: config.ca, timeout: 1000 }, (res) => {
+    const req = request(`${url}/readyz`, { ca: config.ca, timeout: 1000 }, (res) => {
       res.resume();
       ok(res.statusCode === 200);
     });

@@ -48,6 +48,20 @@ test("/version, the OpenAPI stubs and the JSON schemas", async (t) => {
   assert.ok(schemas.App.properties.spec);
 });
 
+test("/readyz is 503 naming what is still starting, then 200; /healthz and /livez are 200 all along", async (t) => {
+  let starting: string | undefined = "proxy";
+  const { client } = await withApi(t, { readiness: () => starting });
+  const early = await client.get("/readyz", { token: null });
+  assert.equal(early.status, 503);
+  assert.equal(early.text, "starting: proxy");
+  assert.equal((await client.get("/healthz", { token: null })).status, 200);
+  assert.equal((await client.get("/livez", { token: null })).status, 200);
+  starting = undefined;
+  const ready = await client.get("/readyz", { token: null });
+  assert.equal(ready.status, 200);
+  assert.equal(ready.text, "ok");
+});
+
 test("health needs no token; unknown paths are a 404 Status in JSON", async (t) => {
   const { client } = await withApi(t);
   for (const path of ["/healthz", "/livez", "/readyz"]) {
