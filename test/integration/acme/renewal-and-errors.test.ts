@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../../../store/index.ts";
 import { startPebble } from "../../support/pebble.ts";
@@ -52,7 +52,8 @@ test("a certificate is renewed when a third of its lifetime remains: a new seria
   assert.ok((running.controller.acme?.orders ?? 0) >= 2);
 });
 
-test("a CA refusal is reported in CertificateReady with the CA's message and retried with backoff; the Domain keeps serving plain HTTP", LIMIT, async (t) => {
+/** startRefusingCa starts a backend, a proxy, Pebble refusing any host under `blocked.test`, and a store. */
+async function startRefusingCa(t: TestContext) {
   const backend = await startBackend("shop-0");
   const proxy = await startTestProxy();
   t.after(async () => {
@@ -60,7 +61,11 @@ test("a CA refusal is reported in CertificateReady with the CA's message and ret
     await backend.close();
   });
   const pebble = await startPebble(t, { httpPort: proxy.httpPort, blocklist: ["blocked.test"] });
-  const store = await MemoryStore.open();
+  return { backend, proxy, pebble, store: await MemoryStore.open() };
+}
+
+test("a CA refusal is reported in CertificateReady with the CA's message and retried with backoff; the Domain keeps serving plain HTTP", LIMIT, async (t) => {
+  const { backend, proxy, pebble, store } = await startRefusingCa(t);
   const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => running.stop());
 
@@ -101,14 +106,7 @@ test("a CA refusal is reported in CertificateReady with the CA's message and ret
 });
 
 test("the backoff after a failed order is kept in the Domain's status: a restarted controller waits it out, and a changed spec retries at once", LIMIT, async (t) => {
-  const backend = await startBackend("shop-0");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort, blocklist: ["blocked.test"] });
-  const store = await MemoryStore.open();
+  const { backend, proxy, pebble, store } = await startRefusingCa(t);
   const slow = { retryMinMs: 60_000, retryMaxMs: 60_000 };
   const first = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa, slow);
   await createAcmeDomain(store, "shop", "shop.blocked.test", backend.port);
