@@ -64,22 +64,24 @@ export class AcmeIssuer {
     const published = new Set<string>();
     const { responder, logger } = this.options;
     try {
-      const order = () => client.auto({
-        csr,
-        ...(request.email ? { email: request.email } : {}),
-        termsOfServiceAgreed: true,
-        challengePriority: ["http-01"],
-        skipChallengeVerification: true,
-        challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-          if (challenge.type !== "http-01") throw new AcmeIssuanceError(`the CA offered no http-01 challenge for ${request.host}`);
-          await responder.setChallenge(challenge.token, keyAuthorization);
-          published.add(challenge.token);
-        },
-        challengeRemoveFn: async (_authz, challenge) => {
-          published.delete(challenge.token);
-          await responder.deleteChallenge(challenge.token);
-        },
-      });
+      const order = async () => {
+        await ensureAccount(client, request.email);
+        // The account is known now, so auto() goes straight to the order.
+        return client.auto({
+          csr,
+          challengePriority: ["http-01"],
+          skipChallengeVerification: true,
+          challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+            if (challenge.type !== "http-01") throw new AcmeIssuanceError(`the CA offered no http-01 challenge for ${request.host}`);
+            await responder.setChallenge(challenge.token, keyAuthorization);
+            published.add(challenge.token);
+          },
+          challengeRemoveFn: async (_authz, challenge) => {
+            published.delete(challenge.token);
+            await responder.deleteChallenge(challenge.token);
+          },
+        });
+      };
       const cert = await (request.signal ? withAbortSignal(request.signal, order) : order());
       logger.info({ host: request.host, directory: request.directoryUrl }, "certificate issued");
       return { cert, key: key.toString("utf8") };
@@ -89,6 +91,30 @@ export class AcmeIssuer {
       // acme-client removes challenges it created, except when a later step threw first.
       for (const token of published) await responder.deleteChallenge(token).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * ensureAccount finds the account of the client's key, or registers it. Asking for the existing account first
+ * matters: registering again with a known key makes acme-client send the account an update, and an update
+ * that changes nothing (no contact email) is refused by some CAs (Pebble: "Use POST-as-GET ..."), which failed
+ * every Domain without an email once another one had registered the account.
+ */
+async function ensureAccount(client: import("acme-client").Client, email: string | undefined): Promise<void> {
+  const findExisting = () => client.createAccount({ onlyReturnExisting: true });
+  try {
+    await findExisting();
+    return;
+  } catch {
+    // No account for this key yet (or the lookup failed: registering says why, if it fails too).
+  }
+  try {
+    await client.createAccount({ termsOfServiceAgreed: true, ...(email ? { contact: [`mailto:${email}`] } : {}) });
+  } catch (error) {
+    // Another order registered the key in the meantime (orders of several Domains run at once): use that account.
+    await findExisting().catch(() => {
+      throw error;
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { httpsThroughProxy } from "../integration/acme/support.ts";
 
 /** The whole path a user takes for TLS: berthd with an ACME directory, an App and a Domain applied with berth, HTTPS served. */
-test("berthd issues a certificate from an ACME directory (Pebble) and serves the App over HTTPS", { timeout: 120_000 }, async (t) => {
+test("berthd issues a certificate from an ACME directory (Pebble) and serves the App over HTTPS, for its own Domain and its generated one", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();
   if (!docker) return t.skip(SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
@@ -19,7 +19,7 @@ test("berthd issues a certificate from an ACME directory (Pebble) and serves the
   const namespace = randomNamespace("acme");
   const caFile = join(await import("node:os").then((os) => os.tmpdir()), `${namespace}-pebble-listener.pem`);
   await writeFile(caFile, pebble.listenerCa);
-  const daemon = await startDaemon({ args: ["--http-port", String(httpPort), "--https-port", String(httpsPort), "--acme-directory", pebble.directoryUrl, "--acme-ca", caFile] });
+  const daemon = await startDaemon({ args: ["--http-port", String(httpPort), "--https-port", String(httpsPort), "--acme-directory", pebble.directoryUrl, "--acme-ca", caFile, "--base-domain", "apps.example.test"] });
   t.after(async () => {
     await daemon.stop();
     await cleanupNamespace(docker, namespace);
@@ -45,4 +45,15 @@ test("berthd issues a certificate from an ACME directory (Pebble) and serves the
   assert.equal(domain.status.certificate.serial.toLowerCase().replace(/^0+/, ""), served!.serial.toLowerCase().replace(/^0+/, ""));
   // The certificate's key lives in an owned Secret that only admins can read in clear.
   assert.match((await runCli(["get", "secret", "web-tls", "-n", namespace, "-o", "yaml"], { env: daemon.env })).stdout, /type: kubernetes\.io\/tls/);
+
+  // The generated Domain (--base-domain, TLS acme by default) gets its own certificate the same way.
+  const generated = `web-${namespace}.apps.example.test`;
+  const ready = await runCli(["wait", "--for=condition=Ready", "domain/web-generated", "-n", namespace, "--timeout=15s"], { env: daemon.env });
+  assert.equal(ready.code, 0, `${ready.stderr}${ready.stdout}\n${(await runCli(["get", "domain", "web-generated", "-n", namespace, "-o", "yaml"], { env: daemon.env })).stdout}`);
+  const viaGenerated = await eventually(async () => {
+    const r = await httpsThroughProxy(httpsPort, generated, root);
+    return r.status === 200 ? r : undefined;
+  }, { what: "HTTPS on the generated host" });
+  assert.equal(viaGenerated!.body.trim(), "v1");
+  assert.notEqual(viaGenerated!.serial, served!.serial, "each host has its own certificate");
 });

@@ -68,3 +68,30 @@ test("an acme Domain gets a certificate from Pebble over HTTP-01 answered by the
   await eventually(async () => assert.equal(await store.get({ kind: "Secret", namespace: "default", name: "web-tls" }).then(() => "present", () => "gone"), "gone"), 10_000, 25);
   await eventually(async () => assert.equal(await httpsThroughProxy(restartedProxy.httpsPort, "web.example.test", root).then(() => "trusted", () => "untrusted"), "untrusted"));
 });
+
+test("Domains with and without an email share the daemon's ACME account, registered once, whichever orders first", LIMIT, async (t) => {
+  const backend = await startBackend("web-0");
+  const proxy = await startTestProxy();
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  const pebble = await startPebble(t, { httpPort: proxy.httpPort });
+  const store = await MemoryStore.open();
+  const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
+  t.after(() => running.stop());
+
+  await createAcmeDomain(store, "first", "first.example.test", backend.port);
+  await eventually(async () => assert.equal((await conditionOf(store, "first", "CertificateReady"))?.status, "True"), 20_000, 25);
+  // A known account must not be sent an empty update (Pebble refuses one, as a CA may).
+  await createAcmeDomain(store, "later", "later.example.test", backend.port, { email: undefined });
+  await eventually(async () => assert.equal((await conditionOf(store, "later", "CertificateReady"))?.status, "True"), 20_000, 25);
+  // Two at once, neither with an email: they race to the account.
+  await Promise.all([
+    createAcmeDomain(store, "left", "left.example.test", backend.port, { email: undefined }),
+    createAcmeDomain(store, "right", "right.example.test", backend.port, { email: undefined }),
+  ]);
+  for (const name of ["left", "right"]) {
+    await eventually(async () => assert.equal((await conditionOf(store, name, "CertificateReady"))?.status, "True", name), 20_000, 25);
+  }
+});
