@@ -105,6 +105,7 @@ export const { definition: appKind, schema: appSchema } = defineKind({
     readyColumn,
     { name: "Replicas", type: "string", description: "Ready / desired replicas.", priority: 0, value: (o) => `${(o.status?.readyReplicas as number | undefined) ?? 0}/${(o.spec as AppSpec).replicas}` },
     { name: "Image", type: "string", description: "Image or git source.", priority: 0, value: (o) => (o.spec as AppSpec).image ?? (o.spec as AppSpec).build?.git.url ?? "" },
+    { name: "URL", type: "string", description: "Where the App is reached (status.url): its own Domain, else its generated one.", priority: 0, value: (o) => (o.status?.url as string | undefined) ?? "<none>" },
     { name: "Revision", type: "integer", description: "Current revision.", priority: 1, value: (o) => (o.status?.revision as number | undefined) ?? 0 },
     { name: "Progressing", type: "string", description: "Progressing condition.", priority: 1, value: (o) => conditionOf(o, "Progressing")?.status ?? "Unknown" },
     reasonColumn,

@@ -50,11 +50,11 @@ test("berthd driven through berth: apply, get, watch, describe, delete, errors, 
 
   const table = await berth("get", "apps");
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+AGE/m);
+  assert.match(table.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+URL\s+AGE/m);
   // The example cannot run here (its Database has no controller yet, and no registry is reachable): the App
   // controller says so in the READY and REASON columns instead of leaving it "in progress".
-  assert.match(table.stdout, /^web\s+(Unknown|False)\s+0\/2\s+nginx:1\.27\s+\d+s/m);
-  await eventually(async () => /^web\s+False\s+0\/2\s+nginx:1\.27\s+\d+s\s+\d+\s+\S+\s+[A-Z]\w+$/m.test((await berth("get", "apps", "-o", "wide")).stdout), { what: "the App to report why it is not ready", timeoutMs: 30_000 });
+  assert.match(table.stdout, /^web\s+(Unknown|False)\s+0\/2\s+nginx:1\.27\s+\S+\s+\d+s/m);
+  await eventually(async () => /^web\s+False\s+0\/2\s+nginx:1\.27\s+\S+\s+\d+s\s+\d+\s+\S+\s+[A-Z]\w+$/m.test((await berth("get", "apps", "-o", "wide")).stdout), { what: "the App to report why it is not ready", timeoutMs: 30_000 });
   assert.match((await berth("get", "db", "main", "-o", "yaml")).stdout, /engine: postgres/);
   assert.match((await berth("describe", "app", "web")).stdout, /Name:\s+web[\s\S]*Events:/);
 

@@ -55,11 +55,11 @@ test("kubectl get: table, -o wide, -o yaml, -A and get NAME", async (t) => {
   await createApp(ctx.api, "api", "prod");
   const table = await ctx.kubectl.run(["get", "apps"]);
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+AGE\n/);
-  assert.match(table.stdout, /\nweb\s+Unknown\s+0\/1\s+nginx:1\.27\s+\d+s\n/);
+  assert.match(table.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+URL\s+AGE\n/);
+  assert.match(table.stdout, /\nweb\s+Unknown\s+0\/1\s+nginx:1\.27\s+<none>\s+\d+s\n/);
   assert.doesNotMatch(table.stdout, /api/);
   const wide = await ctx.kubectl.run(["get", "app", "-o", "wide"]);
-  assert.match(wide.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+AGE\s+REVISION\s+PROGRESSING\s+REASON\n/);
+  assert.match(wide.stdout, /^NAME\s+READY\s+REPLICAS\s+IMAGE\s+URL\s+AGE\s+REVISION\s+PROGRESSING\s+REASON\n/);
   const yaml = await ctx.kubectl.run(["get", "app", "web", "-o", "yaml"]);
   assert.equal(yaml.code, 0, yaml.stderr);
   assert.match(yaml.stdout, /^apiVersion: berth\.dev\/v1\nkind: App\n/);

@@ -60,14 +60,15 @@ test("Table output: NAME, the kind's columns, AGE formatted on the server, wide 
   assert.equal(table.kind, "Table");
   assert.equal(table.apiVersion, "meta.k8s.io/v1");
   const names = table.columnDefinitions.map((c: any) => c.name);
-  assert.deepEqual(names.slice(0, 5), ["Name", "Ready", "Replicas", "Image", "Age"]);
+  assert.deepEqual(names.slice(0, 6), ["Name", "Ready", "Replicas", "Image", "URL", "Age"]);
   assert.equal(table.columnDefinitions[0].format, "name");
-  assert.ok(table.columnDefinitions.slice(5).every((c: any) => c.priority === 1), "wide columns come after AGE");
+  assert.ok(table.columnDefinitions.slice(6).every((c: any) => c.priority === 1), "wide columns come after AGE");
   assert.equal(table.rows.length, 1);
   const row = table.rows[0];
   assert.equal(row.cells.length, table.columnDefinitions.length, "one cell per column");
   assert.deepEqual(row.cells.slice(0, 4), ["web", "Unknown", "0/2", "nginx:1.27"]);
-  assert.match(row.cells[4], /^\d+s$/);
+  assert.equal(row.cells[4], "<none>");
+  assert.match(row.cells[5], /^\d+s$/);
   assert.equal(row.object.kind, "PartialObjectMetadata");
   assert.deepEqual(row.object.metadata.labels, { tier: "web" });
   assert.equal(row.object.metadata.namespace, "default");

@@ -20,12 +20,12 @@ test("get prints kubectl's table: upper-case headers, padded columns, rows sorte
   const result = await api.run(["get", "apps"]);
   assert.equal(result.code, 0, result.stderr);
   const [header, ...rows] = lines(result.stdout);
-  assert.match(header!, /^NAME {3}READY {5}REPLICAS {3}IMAGE {8}AGE$/);
-  assert.match(rows[0]!, /^api {4}Unknown {3}0\/1 {8}api:3 {8}\d+s$/);
-  assert.match(rows[1]!, /^web {4}Unknown {3}0\/2 {8}nginx:1\.27 {3}\d+s$/);
+  assert.match(header!, /^NAME {3}READY {5}REPLICAS {3}IMAGE {8}URL {6}AGE$/);
+  assert.match(rows[0]!, /^api {4}Unknown {3}0\/1 {8}api:3 {8}<none> {3}\d+s$/);
+  assert.match(rows[1]!, /^web {4}Unknown {3}0\/2 {8}nginx:1\.27 {3}<none> {3}\d+s$/);
   assert.equal(rows.length, 2);
   const wide = await api.run(["get", "app", "web", "-o", "wide"]);
-  assert.match(lines(wide.stdout)[0]!, /^NAME +READY +REPLICAS +IMAGE +AGE +REVISION +PROGRESSING +REASON$/);
+  assert.match(lines(wide.stdout)[0]!, /^NAME +READY +REPLICAS +IMAGE +URL +AGE +REVISION +PROGRESSING +REASON$/);
 });
 
 test("-o name, -o json and -o yaml print whole objects; -l filters by label", async () => {
@@ -53,7 +53,7 @@ test("-n and -A choose namespaces; an empty namespace says so on stderr", async 
 test("get all lists every kind that has objects, names prefixed with their type", async () => {
   const result = await api.run(["get", "all"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /^NAME +READY +REPLICAS +IMAGE +AGE\napp\.berth\.dev\/api +/);
+  assert.match(result.stdout, /^NAME +READY +REPLICAS +IMAGE +URL +AGE\napp\.berth\.dev\/api +/);
   assert.match(result.stdout, /\n\nNAME +READY +ENGINE +AGE\ndatabase\.berth\.dev\/main +Unknown +postgres:16 +\d+s\n$/);
 });
 
@@ -72,7 +72,7 @@ test("get -w prints the listing, then a row per change", async () => {
   const live = structuredClone(await api.store.get({ kind: "App", namespace: "default", name: "web" }));
   live.status = { readyReplicas: 2, conditions: [{ type: "Ready", status: "True", reason: "ReplicasReady", message: "", lastTransitionTime: new Date().toISOString() }] };
   await api.store.updateStatus(live);
-  const output = await watch.waitFor(/\nweb +True +2\/2 +nginx:1\.27 +\d+s\n$/);
+  const output = await watch.waitFor(/\nweb +True +2\/2 +nginx:1\.27 +<none> +\d+s\n$/);
   const header = lines(output)[0]!;
   assert.equal(lines(output).at(-1)!.indexOf("True"), header.indexOf("READY"), "watch rows line up under the header");
 
