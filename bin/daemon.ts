@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
 import { openDurableStore, type ResourceStore, type Watch } from "../store/index.ts";
-import { Manager } from "../controllers/runtime/index.ts";
+import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
@@ -97,18 +97,20 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     // Without Docker berthd still serves its API; the controllers retry with backoff and say why in each App's status.
     await pingDocker(docker).catch((error: unknown) => log.warn({ err: error }, `Docker does not answer${config.dockerHost ? ` at ${config.dockerHost}` : ""}: apps will not run until it does (start it with scripts/start-docker.sh)`));
     const manager = new Manager({ store, logger: log });
-    manager.add(createGarbageCollector(store, log));
+    // One list, watch and cache per kind, whichever controllers watch it.
+    const informers = new SharedInformers(store, { logger: log.child({ component: "informers" }) });
+    manager.add(createGarbageCollector(store, log, { informers }));
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
-    manager.add(createAppController({ store, docker, instance, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
-    const domains = createDomainController({ store, proxy, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
+    const domains = createDomainController({ store, proxy, informers, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
     manager.add(domains);
     stops.push(async () => domains.acme?.stop());
     manager.add(createGeneratedDomainController({
-      store, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
+      store, informers, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
       ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
     }));
     await manager.start();

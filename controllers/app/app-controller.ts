@@ -1,7 +1,7 @@
 import { NotFoundError, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
-  ExponentialBackoff, Informer, ensureFinalizer, resyncSource, watchSource, writeStatus,
+  ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus,
   type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
@@ -30,6 +30,8 @@ export interface AppControllerOptions {
   recorder: EventRecorder;
   logger: Logger;
   databases?: DatabaseResolver;
+  /** informers are the daemon's shared informers (absent: the controller keeps its own). */
+  informers?: SharedInformers;
   /** resyncMs re-reconciles every App this often, and rescans containers for orphans (default 30 s). */
   resyncMs?: number;
   restartBackoff?: RestartBackoffOptions;
@@ -69,9 +71,9 @@ export class AppController implements Controller {
     this.resyncMs = options.resyncMs ?? 30_000;
     // Apps are reconciled side by side: one App's slow step (a pull, a stop grace, a drain) must not hold up the others.
     this.options = { reconcileTimeoutMs: 120_000, maxConcurrentReconciles: 4, ...options.controller };
-    this.apps = new Informer(options.store, "App", { logger: this.log });
-    this.secrets = new Informer(options.store, "Secret", { logger: this.log });
-    this.databases = new Informer(options.store, "Database", { logger: this.log });
+    this.apps = informerFor(options.informers, options.store, "App", { logger: this.log });
+    this.secrets = informerFor(options.informers, options.store, "Secret", { logger: this.log });
+    this.databases = informerFor(options.informers, options.store, "Database", { logger: this.log });
     this.deps = {
       store: options.store,
       docker: options.docker,

@@ -3,8 +3,8 @@ import { parseKey, type ResourceStore } from "../../store/index.ts";
 import type { ProxyControl } from "../../proxy/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import {
-  EventSource, Informer, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
-  type Clock, type Controller, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
+  EventSource, Informer, informerFor, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
+  type Clock, type Controller, type SharedInformers, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
 import { AcmeCertificates, tlsSecretName, type AcmeCertificatesOptions } from "./acme-certificates.ts";
 import { buildPlan, conditionsFor, type Plan } from "./plan.ts";
@@ -18,13 +18,15 @@ export interface DomainControllerOptions {
   clock?: Clock;
   /** resyncMs re-checks every Domain this often (certificate expiry, drift); default 5 min. */
   resyncMs?: number;
+  /** informers are the daemon's shared informers (absent: the controller keeps its own). */
+  informers?: SharedInformers;
   /** acme enables certificates for `tls.mode: acme` Domains (without it they stay `IssuancePending`). */
   acme?: Omit<AcmeCertificatesOptions, "store" | "responder" | "logger">;
 }
 
-const BY_APP = "app";
-const BY_SECRET = "secret";
-const BY_HOST = "host";
+const BY_APP = "domain-controller:app";
+const BY_SECRET = "domain-controller:secret";
+const BY_HOST = "domain-controller:host";
 
 /**
  * DomainController routes Domains. Every reconcile rebuilds the whole plan (routes and certificates of every
@@ -52,9 +54,9 @@ export class DomainController implements Controller {
   constructor(deps: DomainControllerOptions) {
     this.deps = deps;
     const options = { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) };
-    this.domains = new Informer(deps.store, "Domain", options);
-    this.apps = new Informer(deps.store, "App", options);
-    this.secrets = new Informer(deps.store, "Secret", options);
+    this.domains = informerFor(deps.informers, deps.store, "Domain", options);
+    this.apps = informerFor(deps.informers, deps.store, "App", options);
+    this.secrets = informerFor(deps.informers, deps.store, "Secret", options);
     const spec = (d: Resource) => d.spec as DomainSpec;
     this.domains.addIndex(BY_APP, (d) => [`${d.metadata.namespace}/${spec(d).appRef.name}`]);
     this.domains.addIndex(BY_SECRET, (d) =>

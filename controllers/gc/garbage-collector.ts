@@ -1,7 +1,7 @@
 import { NotFoundError, kinds as registeredKinds, type Resource } from "../../resources/index.ts";
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, keyOf, keyString, parseKey, type ResourceStore } from "../../store/index.ts";
 import {
-  Informer, mappingSource, objectKey, removeFinalizer,
+  informerFor, mappingSource, objectKey, removeFinalizer, type Informer, type SharedInformers,
   type Clock, type Controller, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
 import { blocksOwner, classifyOwners, ownerKey, ownerUids, stripOwners } from "./owners.ts";
@@ -14,6 +14,8 @@ export interface GarbageCollectorOptions {
   kinds?: readonly string[];
   clock?: Clock;
   controller?: ControllerOptions;
+  /** informers are the daemon's shared informers (absent: the collector keeps its own). */
+  informers?: SharedInformers;
 }
 
 /**
@@ -43,7 +45,7 @@ export class GarbageCollector implements Controller {
     // The collector reconciles every write of every kind: its routine closing lines belong at debug.
     this.options = { successLogLevel: "debug", ...options.controller };
     for (const kind of this.kind) {
-      const informer = new Informer(store, kind, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+      const informer = informerFor(options.informers, store, kind, { logger, ...(options.clock ? { clock: options.clock } : {}) });
       informer.addIndex(OWNER_INDEX, ownerUids);
       this.informers.set(kind, informer);
     }

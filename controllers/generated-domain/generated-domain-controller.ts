@@ -2,8 +2,8 @@ import { AlreadyExistsError, NotFoundError, type DomainSpec, type Resource } fro
 import type { ResourceStore } from "../../store/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import {
-  Informer, mappingSource, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
+  informerFor, mappingSource, watchSource, writeStatus,
+  type Controller, type Informer, type SharedInformers, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
 import { appUrl, desiredGeneratedDomain, generatedDomainName, ownedBy, sameSpec, wantsGeneratedDomain, type GeneratedDomainOptions } from "./generated-domain.ts";
 
@@ -12,11 +12,13 @@ export interface GeneratedDomainControllerOptions {
   store: ResourceStore;
   logger: Logger;
   recorder?: EventRecorder;
+  /** informers are the daemon's shared informers (absent: the controller keeps its own). */
+  informers?: SharedInformers;
   /** generate turns generated Domains on (the daemon's `--base-domain`). */
   generate?: GeneratedDomainOptions;
 }
 
-const BY_APP = "app";
+const BY_APP = "generated-domain-controller:app";
 
 /**
  * GeneratedDomainController gives every App that listens on a port a Domain of its own under the daemon's
@@ -35,8 +37,8 @@ export class GeneratedDomainController implements Controller {
 
   constructor(deps: GeneratedDomainControllerOptions) {
     this.deps = deps;
-    this.apps = new Informer(deps.store, "App", { logger: deps.logger });
-    this.domains = new Informer(deps.store, "Domain", { logger: deps.logger });
+    this.apps = informerFor(deps.informers, deps.store, "App", { logger: deps.logger });
+    this.domains = informerFor(deps.informers, deps.store, "Domain", { logger: deps.logger });
     this.domains.addIndex(BY_APP, (d) => [`${d.metadata.namespace}/${(d.spec as DomainSpec).appRef.name}`]);
   }
 

@@ -12,6 +12,7 @@ export {
 } from "./controller.ts";
 export { ControllerRunner, type RunnerDeps, type ReconcileCounts } from "./controller-runner.ts";
 export { Informer, type InformerEvent, type InformerHandler, type InformerOptions, type IndexFunc } from "./informer.ts";
+export { SharedInformers, informerFor } from "./shared-informers.ts";
 export {
   EventSource, watchSource, mappingSource, resyncSource, intervalSource, objectKey,
   type Source, type Enqueue, type PeriodicOptions,

@@ -1,6 +1,7 @@
 import { ExpiredError, type Resource } from "../../resources/index.ts";
 import { keyOf, keyString, type ResourceStore, type StoreEvent, type Watch } from "../../store/index.ts";
 import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { InvalidStateError } from "./errors.ts";
 import { silentLogger, type Logger } from "./logger.ts";
 
 /**
@@ -77,6 +78,8 @@ export class Informer {
 
   /** addIndex files every cached object under the values `fn` returns, for `byIndex`. Add indexes before start. */
   addIndex(name: string, fn: IndexFunc): void {
+    // A shared informer serves several controllers: a second index of one name would silently replace the first.
+    if (this.indexes.has(name)) throw new InvalidStateError(`the ${this.kind} informer already has an index named ${name}`);
     const index: Index = { fn, values: new Map() };
     for (const [key, obj] of this.cache) file(index, key, obj, 1);
     this.indexes.set(name, index);
@@ -86,6 +89,11 @@ export class Informer {
   byIndex(name: string, value: string): Resource[] {
     const keys = this.indexes.get(name)?.values.get(value) ?? new Set<string>();
     return [...keys].map((k) => this.cache.get(k)).filter((o): o is Resource => o !== undefined);
+  }
+
+  /** whole is true when the informer caches every object of its kind (no namespace or label selector). */
+  get whole(): boolean {
+    return this.options.namespace === undefined && this.options.labelSelector === undefined;
   }
 
   /** get returns the cached object with key `Kind/namespace/name`. */

@@ -102,12 +102,17 @@ export class Manager {
     throw new CacheSyncTimeoutError(pending, timeoutMs);
   }
 
-  /** relist enqueues every object of each controller's root kinds, read from the store itself. */
+  /**
+   * relist enqueues every object of each controller's root kinds: from a synced informer that caches the whole
+   * kind when there is one (later objects reach the queues through the informers' events), else read from the
+   * store itself. With 10,000 Apps, listing them again per controller cost hundreds of ms of start-up.
+   */
   private async relist(): Promise<void> {
+    const caches = new Map([...this.informers].filter((i) => i.whole).map((i) => [i.kind, i]));
     for (const runner of this.runners) {
       const kinds = typeof runner.controller.kind === "string" ? [runner.controller.kind] : runner.controller.kind;
       for (const kind of kinds) {
-        const { items } = await this.options.store.list(kind);
+        const items = caches.get(kind)?.list() ?? (await this.options.store.list(kind)).items;
         for (const item of items) runner.queue.add(objectKey(item));
       }
     }
