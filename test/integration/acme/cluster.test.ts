@@ -2,21 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
 import { createFallbackCertificate, ProxyCluster } from "../../../proxy/index.ts";
-import { MemoryStore } from "../../../store/index.ts";
-import { startPebble } from "../../support/pebble.ts";
-import { eventually, startBackend } from "../proxy/support.ts";
-import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController } from "./support.ts";
+import { eventually } from "../proxy/support.ts";
+import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startAcmeScene, startController } from "./support.ts";
 
 test("with the proxy on two worker processes, challenges reach every worker and every worker serves the issued certificate", LIMIT, async (t) => {
-  const backend = await startBackend("web-0");
-  const proxy = await ProxyCluster.start({ workers: 2, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent" });
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort });
+  const cluster = await ProxyCluster.start({ workers: 2, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent" });
+  const { backend, proxy, pebble, store } = await startAcmeScene(t, {}, cluster);
   const root = await pebble.root();
-  const store = await MemoryStore.open();
   const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => running.stop());
 

@@ -1,22 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { MemoryStore } from "../../../store/index.ts";
 import { ACCOUNT_SECRET } from "../../../proxy/acme/index.ts";
-import { startPebble } from "../../support/pebble.ts";
-import { eventually, get, startBackend, startTestProxy } from "../proxy/support.ts";
-import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController, storedSerial } from "./support.ts";
+import { eventually, get, startTestProxy } from "../proxy/support.ts";
+import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startAcmeScene, startController, storedSerial } from "./support.ts";
 
 test("an acme Domain gets a certificate from Pebble over HTTP-01 answered by the proxy, served by SNI and kept across a restart without a new order", LIMIT, async (t) => {
-  const backend = await startBackend("web-0");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort });
+  const { backend, proxy, pebble, store } = await startAcmeScene(t);
   const root = await pebble.root();
-  const store = await MemoryStore.open();
   const first = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => first.stop());
 
@@ -70,14 +61,7 @@ test("an acme Domain gets a certificate from Pebble over HTTP-01 answered by the
 });
 
 test("Domains with and without an email share the daemon's ACME account, registered once, whichever orders first", LIMIT, async (t) => {
-  const backend = await startBackend("web-0");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort });
-  const store = await MemoryStore.open();
+  const { backend, proxy, pebble, store } = await startAcmeScene(t);
   const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => running.stop());
 

@@ -1,21 +1,12 @@
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryStore } from "../../../store/index.ts";
-import { startPebble } from "../../support/pebble.ts";
-import { eventually, get, sleep, startBackend, startTestProxy } from "../proxy/support.ts";
-import { ACME_TIMINGS, conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startController } from "./support.ts";
+import { eventually, get, sleep } from "../proxy/support.ts";
+import { ACME_TIMINGS, conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startAcmeScene, startController } from "./support.ts";
 
 test("a certificate is renewed when a third of its lifetime remains: a new serial is served and reported", LIMIT, async (t) => {
-  const backend = await startBackend("web-0");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
   const lifetimeSeconds = 9;
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort, validitySeconds: lifetimeSeconds });
+  const { backend, proxy, pebble, store } = await startAcmeScene(t, { validitySeconds: lifetimeSeconds });
   const root = await pebble.root();
-  const store = await MemoryStore.open();
   const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => running.stop());
 
@@ -52,20 +43,8 @@ test("a certificate is renewed when a third of its lifetime remains: a new seria
   assert.ok((running.controller.acme?.orders ?? 0) >= 2);
 });
 
-/** startRefusingCa starts a backend, a proxy, Pebble refusing any host under `blocked.test`, and a store. */
-async function startRefusingCa(t: TestContext) {
-  const backend = await startBackend("shop-0");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
-  const pebble = await startPebble(t, { httpPort: proxy.httpPort, blocklist: ["blocked.test"] });
-  return { backend, proxy, pebble, store: await MemoryStore.open() };
-}
-
 test("a CA refusal is reported in CertificateReady with the CA's message and retried with backoff; the Domain keeps serving plain HTTP", LIMIT, async (t) => {
-  const { backend, proxy, pebble, store } = await startRefusingCa(t);
+  const { backend, proxy, pebble, store } = await startAcmeScene(t, { blocklist: ["blocked.test"] });
   const running = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa);
   t.after(() => running.stop());
 
@@ -106,7 +85,7 @@ test("a CA refusal is reported in CertificateReady with the CA's message and ret
 });
 
 test("the backoff after a failed order is kept in the Domain's status: a restarted controller waits it out, and a changed spec retries at once", LIMIT, async (t) => {
-  const { backend, proxy, pebble, store } = await startRefusingCa(t);
+  const { backend, proxy, pebble, store } = await startAcmeScene(t, { blocklist: ["blocked.test"] });
   const slow = { retryMinMs: 60_000, retryMaxMs: 60_000 };
   const first = await startController(store, proxy, pebble.directoryUrl, pebble.listenerCa, slow);
   await createAcmeDomain(store, "shop", "shop.blocked.test", backend.port);

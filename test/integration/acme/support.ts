@@ -8,12 +8,36 @@ import { createDomainController, type DomainController } from "../../../controll
 import { createGarbageCollector } from "../../../controllers/gc/index.ts";
 import { trustDirectoryCa } from "../../../proxy/acme/index.ts";
 import type { ProxyControl } from "../../../proxy/index.ts";
+import { startPebble, type PebbleOptions, type TestPebble } from "../../support/pebble.ts";
+import { startBackend, startTestProxy, type Backend } from "../proxy/support.ts";
 
 /** LIMIT bounds every test in this folder. */
 export const LIMIT = { timeout: 45_000 } as const;
 
 /** ACME_TIMINGS are the test's order poll and failure backoff (production: 5 s and 5 min). */
 export const ACME_TIMINGS = { pollMinMs: 50, retryMinMs: 400, retryMaxMs: 2_000 } as const;
+
+/** AcmeScene is what every ACME test starts from: a backend, a proxy, Pebble validating through that proxy, and a store. */
+export interface AcmeScene {
+  backend: Backend;
+  proxy: ProxyControl;
+  pebble: TestPebble;
+  store: MemoryStore;
+}
+
+/**
+ * startAcmeScene starts an AcmeScene (an in-process proxy unless one is given); everything stops after the
+ * test. `pebble` adds options such as a short certificate lifetime or refused hosts.
+ */
+export async function startAcmeScene(t: TestContext, pebble: Omit<PebbleOptions, "httpPort"> = {}, proxy?: ProxyControl): Promise<AcmeScene> {
+  const backend = await startBackend("web-0");
+  const serving = proxy ?? (await startTestProxy());
+  t.after(async () => {
+    await serving.close();
+    await backend.close();
+  });
+  return { backend, proxy: serving, pebble: await startPebble(t, { httpPort: serving.httpPort, ...pebble }), store: await MemoryStore.open() };
+}
 
 /** startController runs the Domain controller (and the garbage collector) with ACME from `directoryUrl` (trusting `listenerCa`) under a Manager; `stop` ends it. */
 export async function startController(
