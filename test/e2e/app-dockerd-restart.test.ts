@@ -18,7 +18,7 @@ const ENABLED = process.env.BERTH_E2E_DOCKERD_RESTART === "1";
 const SKIP = "SKIPPED: restarts dockerd, which disturbs anything else using Docker; set BERTH_E2E_DOCKERD_RESTART=1 to run it";
 const DOCKER_PID_FILE = "/var/run/docker.pid";
 
-type Condition = { type: string; status: string; lastTransitionTime?: string };
+type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string };
 type Endpoint = { replica: string; host: string; port: number };
 type AppObject = { status?: { conditions?: Condition[]; endpoints?: Endpoint[] } };
 
@@ -74,23 +74,30 @@ test("dockerd restarted under berthd: every App converges again without restarti
   await exec("bash", [join(REPO, "scripts/start-docker.sh")], { timeout: 90_000 });
   t.diagnostic(`dockerd answered again in ${Date.now() - restartedAt} ms`);
 
+  // What the last look found wrong, so that a timeout says which App and which check (and berthd's log tail).
+  let problem = "";
   await eventually(async () => {
     for (const app of APPS) {
       const a = await getApp(app.name);
-      if (a.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True") return false;
-      const endpoints = a.status.endpoints ?? [];
+      const ready = a.status?.conditions?.find((c) => c.type === "Ready");
+      if (ready?.status !== "True") return !(problem = `${app.name}: Ready=${ready?.status} ${ready?.reason}: ${ready?.message}`);
+      const endpoints = a.status?.endpoints ?? [];
       const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.owner}=App/${namespace}/${app.name}`] } });
-      if (endpoints.length !== app.replicas || containers.length !== app.replicas || containers.some((c) => c.State !== "running")) return false;
+      if (endpoints.length !== app.replicas || containers.length !== app.replicas || containers.some((c) => c.State !== "running")) {
+        return !(problem = `${app.name}: ${endpoints.length} endpoint(s), containers ${containers.map((c) => `${c.Names[0]}:${c.State}`).join(", ")}`);
+      }
       // The endpoints are those of the containers as they run now (addresses may change across a restart).
       const ips = new Set(containers.flatMap((c) => Object.values(c.NetworkSettings.Networks).map((n) => n.IPAddress)));
-      if (!endpoints.every((e) => ips.has(e.host))) return false;
+      if (!endpoints.every((e) => ips.has(e.host))) return !(problem = `${app.name}: endpoints ${endpoints.map((e) => e.host).join(", ")} are not the containers' ${[...ips].join(", ")}`);
       for (const e of endpoints) {
         const res = await fetch(`http://${e.host}:${e.port}/`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-        if (res?.status !== 200 || (await res.text()).trim() !== "v1") return false;
+        if (res?.status !== 200 || (await res.text()).trim() !== "v1") return !(problem = `${app.name}: ${e.host}:${e.port} answered ${res?.status ?? "nothing"}`);
       }
     }
     return true;
-  }, { what: "every App to run and be Ready again", timeoutMs: 90_000, intervalMs: 250 });
+  }, { what: "every App to run and be Ready again", timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
+    throw new Error(`${error.message}; last seen: ${problem}\nberthd log (tail):\n${daemon.logs().split("\n").slice(-60).join("\n")}`);
+  });
   t.diagnostic(`every App Ready and serving ${Date.now() - restartedAt} ms after dockerd was started again`);
   assert.equal(daemon.process.exitCode, null, "berthd kept running");
   assert.equal(daemon.process.pid, berthdPid);
