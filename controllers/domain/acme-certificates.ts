@@ -94,8 +94,7 @@ export class AcmeCertificates {
     if (secret && !ownedBy(secret, domain)) return { ready: false, reason: "SecretNameTaken", message: `Secret ${tlsSecretName(domain)} exists and is not owned by this Domain; delete or rename it` };
     const stored = this.stored(domain, secret, now);
     if (stored.ready) return stored;
-    const known = this.states.get(refOf(domain));
-    const state = known && (known.running || known.generation === domain.metadata.generation) ? known : restoredState(domain);
+    const state = this.stateOf(domain);
     if (state.lastError) {
       const when = state.running ? "; retrying now" : state.retryAt ? `; retrying at ${new Date(state.retryAt).toISOString()}` : "";
       return { ready: false, reason: "IssuanceFailed", message: `${state.lastError}${when}` };
@@ -112,8 +111,7 @@ export class AcmeCertificates {
     if (this.cancel.signal.aborted || spec.tls.mode !== "acme" || domain.metadata.deletionTimestamp || spec.host.startsWith("*.")) return undefined;
     if (secret && !ownedBy(secret, domain)) return undefined;
     const ref = refOf(domain);
-    let state = this.states.get(ref);
-    if (!state || (!state.running && state.failures > 0 && state.generation !== domain.metadata.generation)) state = restoredState(domain);
+    const state = this.stateOf(domain);
     this.states.set(ref, state);
     if (state.running) return undefined;
     const stored = this.stored(domain, secret, now);
@@ -165,6 +163,17 @@ export class AcmeCertificates {
       state.running = false;
       this.onChange(ref);
     }
+  }
+
+  /**
+   * stateOf is a Domain's issuance state: the one in memory while an order runs or while it still applies (no
+   * failures, or failures of this generation); otherwise the one recorded in its status (a restart, or a spec
+   * changed since the failures, which starts afresh).
+   */
+  private stateOf(domain: Resource): IssuanceState {
+    const known = this.states.get(refOf(domain));
+    if (known && (known.running || known.failures === 0 || known.generation === domain.metadata.generation)) return known;
+    return restoredState(domain);
   }
 
   /**

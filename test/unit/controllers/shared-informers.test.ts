@@ -5,6 +5,7 @@ import { MemoryStore, type ResourceStore } from "../../../store/index.ts";
 import { InvalidStateError, Manager, SharedInformers, silentLogger } from "../../../controllers/runtime/index.ts";
 import { createGarbageCollector } from "../../../controllers/gc/index.ts";
 import { createGeneratedDomainController } from "../../../controllers/generated-domain/index.ts";
+import { eventually } from "./support.ts";
 
 /** countingLists wraps a store and counts its list calls per kind. */
 function countingLists(store: ResourceStore): { store: ResourceStore; lists: Map<string, number> } {
@@ -39,11 +40,9 @@ test("controllers given SharedInformers list and cache each kind once, and each 
 
   // Both controllers act on the shared caches: the generated Domain appears, and the collector deletes it with its App.
   const generated = { kind: "Domain", namespace: "default", name: "web-generated" };
-  for (let i = 0; i < 200 && !(await store.get(generated).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(await store.get(generated));
+  await eventually(() => store.get(generated));
   await store.delete({ kind: "App", namespace: "default", name: "web" });
-  for (let i = 0; i < 200 && (await store.get(generated).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 10));
-  await assert.rejects(store.get(generated));
+  await eventually(() => assert.rejects(store.get(generated)));
 });
 
 test("a second index of one name on an informer is refused, so controllers sharing it cannot replace each other's", async () => {
