@@ -12,7 +12,7 @@ import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
-// does not load undici and http-proxy.
+// does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
 import type { ProxyControl } from "../proxy/control.ts";
 import { trustDirectoryCa } from "../proxy/acme/index.ts";

@@ -1,16 +1,21 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { Logger } from "pino";
 import { ChallengeTokens } from "./challenges.ts";
 import { CertMap, type PemPair } from "./cert-map.ts";
 import { ProxyStartError } from "./errors.ts";
-import { forward, sendPage, type ForwardContext } from "./forward.ts";
+import { ClientConnection, type ListenerContext } from "./http1/client-connection.ts";
+import type { HeadInfo } from "./http1/llhttp.ts";
+import { pageAnswer, textAnswer, type LocalAnswer } from "./http1/local-answer.ts";
+import { UpstreamPools } from "./http1/upstream-pools.ts";
 import { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
 import { normalizeHost, RouteTable, type Route } from "./route-table.ts";
 import { UpgradeProxy, type UpgradeContext } from "./upgrade.ts";
-import { UpstreamPools } from "./upstream-pools.ts";
+
+/** UPSTREAM_IDLE_MS closes a kept-alive upstream connection before the upstream's own timeout (Node's is 5 s) can race a request on it. */
+const UPSTREAM_IDLE_MS = 4_000;
 
 /** ListenTarget is where a listener binds: port 0 takes any free port. */
 export interface ListenTarget {
@@ -39,14 +44,18 @@ export interface ListeningPorts {
  * map and one challenge-token map. Each is an immutable value held by one reference and replaced whole
  * (`routes = ...`), so a request sees the old table or the new one, never half of each. ACME HTTP-01 answers
  * come first (plain HTTP, any host), then the route lookup, then the HTTPS redirect, then forwarding.
+ *
+ * The listeners are plain TCP and TLS servers: each connection is parsed and answered by the HTTP/1.1 data
+ * plane in `http1/` (Node's own parser, pooled upstream connections). An Upgrade request's connection is
+ * handed to a `node:http` server that never listens, whose `upgrade` event tunnels it through http-proxy.
  */
 export class ProxyServer {
   /** certs is the current certificate map; assign a new one to swap it. */
   certs: CertMap;
   /** challenges is the current ACME HTTP-01 token map; assign a new one to swap it. */
   challenges = new ChallengeTokens();
-  readonly http: HttpServer;
-  readonly https: HttpsServer;
+  readonly http: NetServer;
+  readonly https: TlsServer;
   private readonly limits: ProxyLimits;
   private readonly log: Logger;
   private readonly pools: UpstreamPools;
@@ -54,37 +63,48 @@ export class ProxyServer {
   private readonly upgrades = new UpgradeProxy();
   private readonly cursors = new WeakMap<Route, { next: number }>();
   private readonly publicHttpsPort: number | undefined;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly sockets = new Set<Socket>();
+  private readonly checker: NodeJS.Timeout;
   private ports: ListeningPorts = { httpPort: 0, httpsPort: 0 };
-  private httpCtx!: ForwardContext & UpgradeContext;
-  private httpsCtx!: ForwardContext & UpgradeContext;
+  private httpCtx!: ListenerContext;
+  private httpsCtx!: ListenerContext;
+  private readonly tunnels: { http: HttpServer; https: HttpServer };
 
   constructor(options: ProxyServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.log = options.logger;
     this.publicHttpsPort = options.publicHttpsPort;
     this.certs = new CertMap([], options.fallback);
-    this.pools = new UpstreamPools({ connections: this.limits.maxSocketsPerUpstream, timeoutMs: this.limits.upstreamTimeoutMs, connectTimeoutMs: this.limits.upstreamConnectTimeoutMs });
-    const serverOptions = {
+    this.pools = new UpstreamPools({
+      connections: this.limits.maxSocketsPerUpstream,
+      activeMs: this.limits.upstreamTimeoutMs,
+      connectMs: this.limits.upstreamConnectTimeoutMs,
+      idleMs: UPSTREAM_IDLE_MS,
       maxHeaderSize: this.limits.maxHeaderSize,
-      connectionsCheckingInterval: this.limits.connectionsCheckingIntervalMs,
-      requestTimeout: this.limits.requestTimeoutMs,
-      headersTimeout: this.limits.headersTimeoutMs,
-      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
-      noDelay: true,
-    };
-    this.http = createHttpServer(serverOptions, (req, res) => this.handle(req, res, this.httpCtx));
-    this.https = createHttpsServer(
-      { ...serverOptions, ...options.fallback, SNICallback: (name, done) => done(null, this.certs.select(name)) },
-      (req, res) => this.handle(req, res, this.httpsCtx),
+    });
+    this.http = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, this.httpCtx));
+    this.https = createTlsServer(
+      {
+        ...options.fallback,
+        allowHalfOpen: true,
+        noDelay: true,
+        ALPNProtocols: ["http/1.1"],
+        handshakeTimeout: this.limits.headersTimeoutMs,
+        SNICallback: (name, done) => done(null, this.certs.select(name)),
+      },
+      (socket) => this.accept(socket, this.httpsCtx),
     );
-    for (const server of [this.http, this.https]) {
-      server.timeout = this.limits.idleTimeoutMs;
-      server.keepAliveTimeout = this.limits.keepAliveTimeoutMs;
-      server.maxConnections = this.limits.maxConnections;
-      server.on("clientError", (error: Error, socket: Duplex) => clientError(socket, error));
-    }
-    this.http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, this.httpCtx));
-    this.https.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, this.httpsCtx));
+    for (const server of [this.http, this.https]) server.maxConnections = this.limits.maxConnections;
+    this.https.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
+    const tunnel = (ctx: () => UpgradeContext) => {
+      const server = createHttpServer({ maxHeaderSize: this.limits.maxHeaderSize });
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrades.handle(req, socket, head, this.table.lookup(req.headers.host, req.url), ctx()));
+      server.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
+      return server;
+    };
+    this.tunnels = { http: tunnel(() => this.httpCtx), https: tunnel(() => this.httpsCtx) };
+    this.checker = setInterval(() => this.checkDeadlines(), this.limits.connectionsCheckingIntervalMs).unref();
     this.contexts();
   }
 
@@ -101,7 +121,7 @@ export class ProxyServer {
 
   /** listen binds both listeners (in a cluster worker, the primary shares one socket among workers). */
   async listen(http: ListenTarget, https: ListenTarget): Promise<ListeningPorts> {
-    const bind = (server: HttpServer | HttpsServer, target: ListenTarget, what: string) =>
+    const bind = (server: NetServer, target: ListenTarget, what: string) =>
       new Promise<number>((resolve, reject) => {
         const onError = (error: Error) => reject(new ProxyStartError(`proxy ${what} listener on port ${target.port}: ${error.message}`, { cause: error }));
         server.once("error", onError);
@@ -119,38 +139,48 @@ export class ProxyServer {
 
   /** close stops accepting, lets in-flight requests finish for `closeGraceMs`, then cuts whatever is left. */
   async close(): Promise<void> {
+    clearInterval(this.checker);
     const closed = [this.http, this.https].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
-    for (const server of [this.http, this.https]) server.closeIdleConnections();
+    for (const connection of this.connections) connection.close();
     this.upgrades.close();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.limits.closeGraceMs)));
     await Promise.race([Promise.all(closed), grace]);
     clearTimeout(timer);
-    for (const server of [this.http, this.https]) server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
-    await this.pools.destroy();
+    this.pools.destroy();
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
-    if (ctx.proto === "http" && this.challenges.size > 0) {
-      const answer = this.challenges.answer(req.url);
-      if (answer !== undefined) return void res.writeHead(200, ["Content-Type", "text/plain", "Content-Length", String(Buffer.byteLength(answer))]).end(answer);
+  private accept(socket: Socket, ctx: ListenerContext): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    this.connections.add(new ClientConnection(socket, ctx));
+  }
+
+  private checkDeadlines(): void {
+    const now = Date.now();
+    for (const connection of this.connections) connection.checkDeadline(now);
+  }
+
+  /** decide routes one request: a challenge answer, the proxy's 404/503 page, an HTTPS redirect, or a route. */
+  private decide(request: HeadInfo, host: string, proto: "http" | "https"): Route | LocalAnswer {
+    if (proto === "http" && this.challenges.size > 0) {
+      const answer = this.challenges.answer(request.url);
+      if (answer !== undefined) return textAnswer(200, answer);
     }
-    const route = this.table.lookup(req.headers.host, req.url);
-    if (!route) return sendPage(res, "no-route");
-    if (ctx.proto === "http" && route.tls && route.redirectHttp) return this.redirect(req, res);
-    forward(req, res, route, ctx);
-  }
-
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: UpgradeContext): void {
-    this.upgrades.handle(req, socket, head, this.table.lookup(req.headers.host, req.url), ctx);
+    const route = this.table.lookup(host, request.url);
+    if (!route) return pageAnswer("no-route");
+    if (proto === "http" && route.tls && route.redirectHttp) return this.redirect(host, request.url);
+    if (route.upstreams.length === 0) return pageAnswer("no-endpoint");
+    return route;
   }
 
   /** redirect sends a plain-HTTP request to the same URL over HTTPS (308 keeps the method and body). */
-  private redirect(req: IncomingMessage, res: ServerResponse): void {
+  private redirect(host: string, url: string): LocalAnswer {
     const port = this.publicHttpsPort ?? this.ports.httpsPort;
-    const location = `https://${normalizeHost(req.headers.host ?? "")}${port === 443 ? "" : `:${port}`}${req.url ?? "/"}`;
-    res.writeHead(308, ["Location", location, "Content-Type", "text/plain", "Content-Length", String(location.length + 1)]).end(`${location}\n`);
+    const location = `https://${normalizeHost(host)}${port === 443 ? "" : `:${port}`}${url || "/"}`;
+    return textAnswer(308, `${location}\n`, `Location: ${location}\r\n`);
   }
 
   private pick(route: Route): number {
@@ -162,16 +192,24 @@ export class ProxyServer {
   }
 
   private contexts(): void {
-    const base = { pools: this.pools, log: this.log, pick: (route: Route) => this.pick(route) };
-    this.httpCtx = { ...base, proto: "http", port: this.ports.httpPort };
-    this.httpsCtx = { ...base, proto: "https", port: this.ports.httpsPort };
+    const context = (proto: "http" | "https", port: number): ListenerContext => ({
+      proto,
+      port,
+      limits: this.limits,
+      pools: this.pools,
+      log: this.log,
+      pick: (route) => this.pick(route),
+      decide: (request, host) => this.decide(request, host, proto),
+      handOff: (socket) => this.handOff(socket, proto),
+      forget: (connection) => this.connections.delete(connection),
+    });
+    this.httpCtx = context("http", this.ports.httpPort);
+    this.httpsCtx = context("https", this.ports.httpsPort);
   }
-}
 
-/** clientError answers a malformed or oversized request head (400/431) or a header timeout (408), then closes. */
-function clientError(socket: Duplex, error: Error & { code?: string }): void {
-  if (!socket.writable) return void socket.destroy();
-  const status =
-    error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  /** handOff gives a connection whose next request is an Upgrade to the tunnel server of its listener. */
+  private handOff(socket: Socket, proto: "http" | "https"): void {
+    this.tunnels[proto].emit("connection", socket);
+    socket.resume();
+  }
 }

@@ -7,7 +7,7 @@ export type StartProxyOptions = ProxyClusterOptions;
 /** startProxy starts the proxy the daemon uses: worker processes on every core unless `workers` is 0. */
 export async function startProxy(options: StartProxyOptions): Promise<ProxyControl> {
   if (options.workers === 0) {
-    // Only an in-process proxy needs the forwarding code (undici, http-proxy) in the daemon itself.
+    // Only an in-process proxy needs the forwarding code (the data plane, http-proxy) in the daemon itself.
     const { InProcessProxy } = await import("./in-process.ts");
     return InProcessProxy.start(options);
   }

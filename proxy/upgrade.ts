@@ -2,7 +2,6 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import httpProxy from "http-proxy";
 import type { Logger } from "pino";
-import { clientAddress } from "./headers.ts";
 import { ERROR_HEADER, PAGES, type ProxyErrorKind } from "./pages.ts";
 import type { Route } from "./route-table.ts";
 
@@ -64,6 +63,12 @@ export class UpgradeProxy {
   get open(): number {
     return this.sockets.size;
   }
+}
+
+/** clientAddress is the peer address, without the IPv4-mapped IPv6 prefix. */
+function clientAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? "";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
 
 /** reject answers an upgrade request with one of the proxy's error pages and closes the connection. */

@@ -1,0 +1,217 @@
+import type { Socket } from "node:net";
+import type { Route } from "../route-table.ts";
+import { Exchange, type ExchangeClient, type ExchangeContext } from "./exchange.ts";
+import { requestFacts, upgradeRequestHead, type ForwardedFrom } from "./heads.ts";
+import { MessageParser, type HeadInfo, type MessageHandler, type ParseError } from "./llhttp.ts";
+import { BAD_REQUEST, closingAnswer, type LocalAnswer } from "./local-answer.ts";
+import type { ProxyLimits } from "../limits.ts";
+
+/** ListenerContext is what a client connection needs from the listener that accepted it. */
+export interface ListenerContext extends ExchangeContext {
+  readonly proto: "http" | "https";
+  readonly port: number;
+  readonly limits: ProxyLimits;
+  /** decide routes a request: the route to forward it on, or the proxy's own answer. */
+  decide(request: HeadInfo, host: string): Route | LocalAnswer;
+  /** handOff gives an Upgrade request's connection, its head put back in front, to the WebSocket tunnel. */
+  handOff(socket: Socket): void;
+  /** forget: the connection is closed or handed off. */
+  forget(connection: ClientConnection): void;
+}
+
+/** MAX_PIPELINED is how many requests a client may have waiting for answers before the proxy stops reading. */
+const MAX_PIPELINED = 16;
+
+/** Deadline says what the connection is waiting for, bounded by the limits (checked by `checkDeadline`). */
+type Deadline = "none" | "idle" | "head" | "request";
+
+/**
+ * ClientConnection is one client's HTTP/1.1 connection: it parses requests in order, answers each through an
+ * Exchange, one at a time, and enforces the limits a slow or malformed client could otherwise exhaust the
+ * proxy with: a header size limit (431), a header timeout and a request timeout (408), a keep-alive timeout
+ * and an idle timeout. An Upgrade request leaves this parser: the connection is handed to the WebSocket
+ * tunnel once the answers before it are written.
+ */
+export class ClientConnection implements MessageHandler, ExchangeClient {
+  readonly socket: Socket;
+  readonly from: ForwardedFrom;
+  private readonly ctx: ListenerContext;
+  private readonly parser: MessageParser;
+  /** queue holds the requests not yet answered; the first is being answered. */
+  private readonly queue: Exchange[] = [];
+  /** parsing is the request whose body is being read. */
+  private parsing: Exchange | undefined;
+  /** upgrade is an Upgrade request read (always the last: llhttp stops there) and the bytes after its head. */
+  private upgrade: { request: HeadInfo; rest: Buffer | undefined } | undefined;
+  private closing = false;
+  private gone = false;
+  private deadlineKind: Deadline = "idle";
+  private deadline: number;
+  private messageBegan = 0;
+  private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
+  private readonly onEndBound = () => this.onEnd();
+  private readonly onCloseBound = () => this.onClose();
+  private readonly onTimeoutBound = () => this.socket.destroy();
+
+  constructor(socket: Socket, ctx: ListenerContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    const address = socket.remoteAddress ?? "";
+    this.from = { clientAddress: address.startsWith("::ffff:") ? address.slice(7) : address, proto: ctx.proto, port: ctx.port };
+    this.parser = new MessageParser("request", ctx.limits.maxHeaderSize, this);
+    this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
+    socket.setTimeout(ctx.limits.idleTimeoutMs);
+    socket.on("data", this.onDataBound);
+    socket.on("end", this.onEndBound);
+    socket.on("close", this.onCloseBound);
+    socket.on("timeout", this.onTimeoutBound);
+    socket.on("error", () => socket.destroy());
+  }
+
+  /** idle: nothing in flight, so closing now loses nothing. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.deadlineKind === "idle";
+  }
+
+  /** close ends the connection once its in-flight answers are written (at once when idle). */
+  close(): void {
+    this.closing = true;
+    if (this.queue.length === 0) this.socket.end();
+  }
+
+  /** checkDeadline cuts a connection past its header, request or keep-alive deadline. */
+  checkDeadline(now: number): void {
+    if (this.deadlineKind === "none" || now < this.deadline) return;
+    const active = this.queue[0];
+    if (this.deadlineKind === "idle") return void this.socket.destroy();
+    // Told why when nothing else is being answered on it; cut otherwise.
+    if (this.queue.length <= 1 && !active?.responseStarted) {
+      active?.abort();
+      this.endWith(closingAnswer(408));
+    } else this.socket.destroy();
+  }
+
+  onMessageBegin(): void {
+    this.messageBegan = Date.now();
+    this.setDeadline("head", this.messageBegan + this.ctx.limits.headersTimeoutMs);
+  }
+
+  onHead(head: HeadInfo): void {
+    if (this.closing) return;
+    if (head.upgrade) {
+      this.upgrade = { request: head, rest: undefined };
+      this.setDeadline("none", 0);
+      return;
+    }
+    const { host, expectContinue } = requestFacts(head.headers);
+    const target = !host && head.versionMinor === 1 ? BAD_REQUEST : this.ctx.decide(head, host);
+    const exchange = new Exchange(this, this.ctx, head, host, expectContinue, target);
+    if (target === BAD_REQUEST) exchange.closeAfter = true;
+    this.queue.push(exchange);
+    this.parsing = exchange;
+    this.setDeadline("request", this.messageBegan + this.ctx.limits.requestTimeoutMs);
+    if (this.queue.length === 1) exchange.start();
+    else if (this.queue.length > MAX_PIPELINED) this.socket.pause();
+  }
+
+  onBody(chunk: Buffer): void {
+    this.parsing?.onRequestBody(chunk);
+  }
+
+  onMessageComplete(): void {
+    const exchange = this.parsing;
+    this.parsing = undefined;
+    if (this.deadlineKind === "request") this.setDeadline("none", 0);
+    exchange?.onRequestComplete();
+  }
+
+  exchangeDone(exchange: Exchange): void {
+    if (this.queue[0] !== exchange) return;
+    this.queue.shift();
+    if (exchange.closeAfter || this.closing) return this.close();
+    const next = this.queue[0];
+    if (next) {
+      if (this.queue.length === MAX_PIPELINED) this.socket.resume();
+      return next.start();
+    }
+    if (this.upgrade) return this.handOffWhenRead();
+    if (this.deadlineKind === "none") this.setDeadline("idle", Date.now() + this.ctx.limits.keepAliveTimeoutMs);
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.upgrade && !this.gone) this.socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    const result = this.parser.execute(chunk);
+    if (typeof result !== "number") return this.parseError(result);
+    const upgrade = this.upgrade;
+    if (upgrade && upgrade.rest === undefined) {
+      // llhttp stopped after the Upgrade request's head: what follows is the tunnel's, not HTTP.
+      upgrade.rest = chunk.subarray(result);
+      this.socket.off("data", this.onDataBound);
+      this.socket.pause();
+      if (this.queue.length === 0) this.handOffWhenRead();
+    }
+  }
+
+  /** handOffWhenRead gives the connection to the WebSocket tunnel with the Upgrade request's head put back. */
+  private handOffWhenRead(): void {
+    const upgrade = this.upgrade!;
+    if (upgrade.rest === undefined) return;
+    const { method, url, versionMinor, headers } = upgrade.request;
+    const socket = this.socket;
+    this.detach();
+    socket.unshift(Buffer.concat([Buffer.from(upgradeRequestHead(method, url, versionMinor, headers), "latin1"), upgrade.rest]));
+    this.ctx.handOff(socket);
+  }
+
+  private parseError(error: ParseError): void {
+    if (this.queue.length > 0 && this.queue[0]!.responseStarted) return void this.socket.destroy();
+    for (const exchange of this.queue) exchange.abort();
+    this.queue.length = 0;
+    this.endWith(closingAnswer(error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400));
+  }
+
+  private endWith(answer: string): void {
+    this.closing = true;
+    this.socket.off("data", this.onDataBound);
+    if (this.socket.writable) this.socket.end(answer, "latin1");
+    else this.socket.destroy();
+  }
+
+  private onEnd(): void {
+    // The client is done sending (a half-close): answer what it asked, then close.
+    if (this.queue.length === 0) this.socket.end();
+    else this.closing = true;
+  }
+
+  private onClose(): void {
+    for (const exchange of this.queue) exchange.abort();
+    this.queue.length = 0;
+    this.detach();
+  }
+
+  private detach(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.setDeadline("none", 0);
+    const socket = this.socket;
+    socket.off("data", this.onDataBound);
+    socket.off("end", this.onEndBound);
+    socket.off("close", this.onCloseBound);
+    socket.off("timeout", this.onTimeoutBound);
+    socket.setTimeout(0);
+    this.parser.close();
+    this.ctx.forget(this);
+  }
+
+  private setDeadline(kind: Deadline, at: number): void {
+    this.deadlineKind = kind;
+    this.deadline = at;
+  }
+}

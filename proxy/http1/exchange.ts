@@ -1,0 +1,247 @@
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import type { Route, Upstream } from "../route-table.ts";
+import { clientResponseHead, hasHeader, upstreamRequestHead, type BodyFraming, type ForwardedFrom, type ResponseFraming } from "./heads.ts";
+import { SKIP_BODY, type HeadInfo } from "./llhttp.ts";
+import { pageAnswer, renderAnswer, type LocalAnswer } from "./local-answer.ts";
+import type { UpstreamConnection, UpstreamUser } from "./upstream-connection.ts";
+import type { UpstreamPool, UpstreamPools } from "./upstream-pools.ts";
+
+/** ExchangeContext is what an exchange needs from its listener. */
+export interface ExchangeContext {
+  readonly pools: UpstreamPools;
+  readonly log: Logger;
+  /** pick returns the index of the upstream to try first (round-robin per route). */
+  pick(route: Route): number;
+}
+
+/** ExchangeClient is the client connection an exchange answers on. */
+export interface ExchangeClient {
+  readonly socket: Socket;
+  readonly from: ForwardedFrom;
+  /** done: the exchange's response is written (and its request read, or the connection is to close). */
+  exchangeDone(exchange: Exchange): void;
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** MAX_ATTEMPTS bounds how many upstreams one request tries. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * NEVER_ANSWERED are the failures of an upstream connection before any response byte: refused or unreachable,
+ * a connect timeout, or a keep-alive connection the upstream had already closed or reset.
+ */
+const NEVER_ANSWERED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ECONNTIMEOUT", "ECONNRESET", "EPIPE"]);
+
+/** MAX_BUFFERED is how much request body is held while the upstream connects; past it the client is paused. */
+const MAX_BUFFERED = 64 * 1024;
+
+const CRLF = "\r\n";
+const LAST_CHUNK = "0\r\n\r\n";
+
+/**
+ * Exchange is one request and its response. A routed request goes to one of the route's upstreams through its
+ * pool, and the response is relayed as it arrives. A request that is idempotent and has no body is retried on
+ * the next upstream when the upstream failed before answering anything (refused, or a kept-alive connection it
+ * had closed): that is what keeps a replica leaving the route table from failing requests. Anything else
+ * answers 502 (504 on timeout), or cuts the client connection if the response had already begun.
+ *
+ * Requests arrive in order on a connection and are answered in order: an exchange starts once the one before
+ * it is done, and until then it buffers its body (a pipelining client).
+ */
+export class Exchange implements UpstreamUser {
+  readonly request: HeadInfo;
+  /** closeAfter: the client connection closes once this response is written. */
+  closeAfter: boolean;
+  requestComplete = false;
+  responseStarted = false;
+  responseComplete = false;
+  private readonly client: ExchangeClient;
+  private readonly ctx: ExchangeContext;
+  private readonly target: Route | LocalAnswer;
+  private readonly host: string;
+  private readonly expectContinue: boolean;
+  private readonly body: BodyFraming;
+  private pending: Buffer[] | undefined;
+  private pendingBytes = 0;
+  /** pool is the current attempt's upstream pool. */
+  private pool: UpstreamPool | undefined;
+  private connection: UpstreamConnection | undefined;
+  private started = false;
+  private aborted = false;
+  private attempt = 0;
+  private first = 0;
+  private framing: ResponseFraming = "as-is";
+  private interim = false;
+  private upstreamKeepAlive = false;
+
+  constructor(client: ExchangeClient, ctx: ExchangeContext, request: HeadInfo, host: string, expectContinue: boolean, target: Route | LocalAnswer) {
+    this.client = client;
+    this.ctx = ctx;
+    this.request = request;
+    this.host = host;
+    this.expectContinue = expectContinue;
+    this.target = target;
+    this.closeAfter = !request.keepAlive;
+    this.body = hasHeader(request.headers, "transfer-encoding") ? "chunked" : hasHeader(request.headers, "content-length") ? "length" : "none";
+  }
+
+  get clientSocket(): Socket {
+    return this.client.socket;
+  }
+
+  /** start answers the request: called once every earlier exchange on the connection is done. */
+  start(): void {
+    this.started = true;
+    const target = this.target;
+    if (!isRoute(target)) return this.answer(target);
+    if (this.expectContinue && !this.requestComplete && this.request.versionMinor === 1) this.client.socket.write("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+    this.first = this.ctx.pick(target);
+    this.acquire();
+  }
+
+  /** abort gives up: the client went away. */
+  abort(): void {
+    this.aborted = true;
+    this.pool?.cancel(this);
+    this.connection?.discard();
+    this.connection = undefined;
+  }
+
+  onRequestBody(chunk: Buffer): void {
+    if (this.responseComplete || !isRoute(this.target)) return;
+    if (!this.connection) {
+      (this.pending ??= []).push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes > MAX_BUFFERED) this.client.pauseReading();
+      return;
+    }
+    this.writeBody(this.connection.socket, chunk);
+  }
+
+  onRequestComplete(): void {
+    this.requestComplete = true;
+    if (this.connection && this.body === "chunked") this.connection.socket.write(LAST_CHUNK, "latin1");
+    this.maybeDone();
+  }
+
+  onUpstream(connection: UpstreamConnection): void {
+    // Withdrawn while it connected: nothing was written on it, so it serves the next request.
+    if (this.aborted) return this.pool!.release(connection, true);
+    this.connection = connection;
+    const socket = connection.socket;
+    socket.write(upstreamRequestHead(this.request.method, this.request.url, this.request.headers, this.host, this.body, this.client.from), "latin1");
+    const pending = this.pending;
+    if (pending) {
+      this.pending = undefined;
+      this.pendingBytes = 0;
+      for (const chunk of pending) this.writeBody(socket, chunk);
+      this.client.resumeReading();
+    }
+    if (this.requestComplete && this.body === "chunked") socket.write(LAST_CHUNK, "latin1");
+  }
+
+  onResponseHead(head: HeadInfo): number | void {
+    const client = this.client.socket;
+    if (head.statusCode < 200) {
+      // Interim answers (103 Early Hints) pass on to HTTP/1.1 clients; 100 Continue was the proxy's own to send.
+      this.interim = true;
+      if (head.statusCode !== 100 && this.request.versionMinor === 1) client.write(clientResponseHead(head.statusCode, head.statusMessage, head.headers, "as-is", false, 1), "latin1");
+      return;
+    }
+    this.responseStarted = true;
+    this.upstreamKeepAlive = head.keepAlive;
+    const bodiless = this.request.method === "HEAD" || head.statusCode === 204 || head.statusCode === 304;
+    this.framing = bodiless || hasHeader(head.headers, "content-length") ? "as-is" : this.request.versionMinor === 1 ? "chunked" : "close";
+    if (this.framing === "close") this.closeAfter = true;
+    client.write(clientResponseHead(head.statusCode, head.statusMessage, head.headers, this.framing, this.closeAfter, this.request.versionMinor), "latin1");
+    return this.request.method === "HEAD" ? SKIP_BODY : undefined;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    const client = this.client.socket;
+    let flowing: boolean;
+    if (this.framing === "chunked") {
+      client.write(chunk.length.toString(16) + CRLF, "latin1");
+      client.write(chunk);
+      flowing = client.write(CRLF, "latin1");
+    } else flowing = client.write(chunk);
+    const upstream = this.connection?.socket;
+    if (flowing || !upstream) return;
+    upstream.pause();
+    client.once("drain", () => upstream.resume());
+  }
+
+  onResponseComplete(): void {
+    if (this.interim) {
+      this.interim = false;
+      return;
+    }
+    if (this.framing === "chunked") this.client.socket.write(LAST_CHUNK, "latin1");
+    this.responseComplete = true;
+    const connection = this.connection!;
+    this.connection = undefined;
+    // The upstream may still be reading a body it answered before receiving whole: that connection cannot be reused.
+    this.pool!.release(connection, this.upstreamKeepAlive && this.requestComplete);
+    this.maybeDone();
+  }
+
+  onUpstreamError(code: string, error?: Error): void {
+    this.connection = undefined;
+    if (this.aborted) return;
+    const route = this.target as Route;
+    const retryable = this.body === "none" && IDEMPOTENT.has(this.request.method);
+    const attempts = retryable ? Math.min(MAX_ATTEMPTS, route.upstreams.length + 1) : 1;
+    if (!this.responseStarted && NEVER_ANSWERED.has(code) && ++this.attempt < attempts) {
+      this.ctx.log.debug({ upstream: this.upstreamAt(this.attempt - 1).id, code, route: route.name }, "upstream never answered, trying the next one");
+      return this.acquire();
+    }
+    this.ctx.log.warn({ upstream: this.upstreamAt(this.attempt).id, route: route.name, code, err: error?.message }, "upstream request failed");
+    if (this.responseStarted) return void this.client.socket.destroy();
+    this.answer(pageAnswer(code === "ETIMEDOUT" ? "upstream-timeout" : "upstream-error"));
+  }
+
+  private acquire(): void {
+    const pool = this.ctx.pools.for(this.upstreamAt(this.attempt));
+    this.pool = pool;
+    pool.acquire(this);
+  }
+
+  private upstreamAt(attempt: number): Upstream {
+    const upstreams = (this.target as Route).upstreams;
+    return upstreams[(this.first + attempt) % upstreams.length]!;
+  }
+
+  /** answer writes a response the proxy makes itself; a body the client has not sent yet is read and dropped. */
+  private answer(answer: LocalAnswer): void {
+    // A client waiting for `100 Continue` will not send the body the parser expects: the connection ends here.
+    if (this.expectContinue && !this.requestComplete) this.closeAfter = true;
+    this.responseStarted = true;
+    this.responseComplete = true;
+    this.client.socket.write(renderAnswer(answer, this.closeAfter, this.request.versionMinor, this.request.method !== "HEAD"));
+    this.maybeDone();
+  }
+
+  private writeBody(socket: Socket, chunk: Buffer): void {
+    let flowing: boolean;
+    if (this.body === "chunked") {
+      socket.write(chunk.length.toString(16) + CRLF, "latin1");
+      socket.write(chunk);
+      flowing = socket.write(CRLF, "latin1");
+    } else flowing = socket.write(chunk);
+    if (flowing) return;
+    this.client.pauseReading();
+    socket.once("drain", () => this.client.resumeReading());
+  }
+
+  private maybeDone(): void {
+    if (this.started && this.responseComplete && (this.requestComplete || this.closeAfter)) this.client.exchangeDone(this);
+  }
+}
+
+function isRoute(target: Route | LocalAnswer): target is Route {
+  return (target as Route).upstreams !== undefined;
+}

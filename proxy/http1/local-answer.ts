@@ -1,0 +1,43 @@
+import { STATUS_CODES } from "node:http";
+import { ERROR_HEADER, PAGES, type ProxyErrorKind } from "../pages.ts";
+
+/** LocalAnswer is a response the proxy makes itself: an error page, a redirect, an ACME challenge answer. */
+export interface LocalAnswer {
+  status: number;
+  /** headers are rendered header lines (`Name: value\r\n`), without Content-Length and Connection. */
+  headers: string;
+  body: Buffer;
+}
+
+/** PAGE_ANSWERS are the error pages as answers, built once. */
+const PAGE_ANSWERS = Object.fromEntries(
+  Object.values(PAGES).map((page) => [
+    page.kind,
+    { status: page.status, headers: `${ERROR_HEADER}: ${page.kind}\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n`, body: page.body },
+  ]),
+) as Record<ProxyErrorKind, LocalAnswer>;
+
+/** pageAnswer is one of the proxy's error pages. */
+export function pageAnswer(kind: ProxyErrorKind): LocalAnswer {
+  return PAGE_ANSWERS[kind];
+}
+
+/** textAnswer is a plain-text answer with extra header lines. */
+export function textAnswer(status: number, text: string, headers = ""): LocalAnswer {
+  return { status, headers: `${headers}Content-Type: text/plain\r\n`, body: Buffer.from(text, "latin1") };
+}
+
+/** BAD_REQUEST answers a request the proxy cannot route: HTTP/1.1 without a Host header. */
+export const BAD_REQUEST: LocalAnswer = textAnswer(400, "400 Bad Request: no Host header\n");
+
+/** renderAnswer is the whole response, head and body (none for HEAD), as one buffer. */
+export function renderAnswer(answer: LocalAnswer, close: boolean, clientVersionMinor: number, withBody: boolean): Buffer {
+  const connection = close ? "Connection: close\r\n" : clientVersionMinor === 0 ? "Connection: keep-alive\r\n" : "";
+  const head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\n${answer.headers}Content-Length: ${answer.body.length}\r\n${connection}\r\n`;
+  return withBody ? Buffer.concat([Buffer.from(head, "latin1"), answer.body]) : Buffer.from(head, "latin1");
+}
+
+/** closingAnswer is a bodiless answer written to a socket the proxy is about to close (408, 400, 431). */
+export function closingAnswer(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+}
