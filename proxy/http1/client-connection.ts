@@ -44,6 +44,8 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
   /** upgrade is an Upgrade request read (always the last: llhttp stops there) and the bytes after its head. */
   private upgrade: { request: HeadInfo; rest: Buffer | undefined } | undefined;
   private closing = false;
+  /** closingStatus is the error status written before closing (a malformed request). */
+  private closingStatus: number | undefined;
   private gone = false;
   private deadlineKind: Deadline = "idle";
   private deadline: number;
@@ -76,7 +78,7 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
   /** close ends the connection once its in-flight answers are written (at once when idle). */
   close(): void {
     this.closing = true;
-    if (this.queue.length === 0) this.socket.end();
+    if (this.queue.length === 0) this.finish();
   }
 
   /** checkDeadline cuts a connection past its header, request or keep-alive deadline. */
@@ -128,12 +130,16 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
   exchangeDone(exchange: Exchange): void {
     if (this.queue[0] !== exchange) return;
     this.queue.shift();
-    if (exchange.closeAfter || this.closing) return this.close();
+    if (exchange.closeAfter) {
+      for (const rest of this.queue.splice(0)) rest.abort();
+      return this.finish();
+    }
     const next = this.queue[0];
     if (next) {
       if (this.queue.length === MAX_PIPELINED) this.socket.resume();
       return next.start();
     }
+    if (this.closing) return this.finish();
     if (this.upgrade) return this.handOffWhenRead();
     if (this.deadlineKind === "none") this.setDeadline("idle", Date.now() + this.ctx.limits.keepAliveTimeoutMs);
   }
@@ -170,11 +176,21 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
     this.ctx.handOff(socket);
   }
 
+  /**
+   * parseError stops reading a connection whose bytes are not HTTP any more. The answers to the requests read
+   * before are still written; then 400 (431 for an oversized head) says why, and the connection closes. Bytes
+   * after a `Connection: close` request are just ignored.
+   */
   private parseError(error: ParseError): void {
-    if (this.queue.length > 0 && this.queue[0]!.responseStarted) return void this.socket.destroy();
-    for (const exchange of this.queue) exchange.abort();
-    this.queue.length = 0;
-    this.endWith(closingAnswer(error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400));
+    this.socket.off("data", this.onDataBound);
+    this.closing = true;
+    if (error.code !== "HPE_CLOSED_CONNECTION") this.closingStatus = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    if (this.queue.length === 0) this.finish();
+  }
+
+  /** finish ends the connection, with the status a malformed request earned, if any. */
+  private finish(): void {
+    this.endWith(this.closingStatus ? closingAnswer(this.closingStatus) : "");
   }
 
   private endWith(answer: string): void {
@@ -186,8 +202,8 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
 
   private onEnd(): void {
     // The client is done sending (a half-close): answer what it asked, then close.
-    if (this.queue.length === 0) this.socket.end();
-    else this.closing = true;
+    this.closing = true;
+    if (this.queue.length === 0) this.finish();
   }
 
   private onClose(): void {

@@ -20,7 +20,8 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** startBackend starts a backend on a free loopback port. `/status/NNN` answers that status; `/stream` sends two chunks. */
+/** startBackend starts a backend on a free loopback port. `/status/NNN` answers that status; `/stream` sends two chunks
+ * without a Content-Length (chunked); `/silent` never answers. */
 export async function startBackend(name: string): Promise<Backend> {
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     backend.hits++;
@@ -28,6 +29,12 @@ export async function startBackend(name: string): Promise<Backend> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.url === "/silent") return;
+      if (req.url === "/stream") {
+        res.writeHead(200, { "content-type": "text/plain", "x-backend": name });
+        res.write("one,");
+        return void setTimeout(() => res.end("two"), 20);
+      }
       const body = JSON.stringify({ backend: name, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
       res.writeHead(status ? Number(status) : 200, { "content-type": "application/json", "x-backend": name });
       res.end(body);
