@@ -70,11 +70,6 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
     socket.on("error", () => socket.destroy());
   }
 
-  /** idle: nothing in flight, so closing now loses nothing. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.deadlineKind === "idle";
-  }
-
   /** close ends the connection once its in-flight answers are written (at once when idle). */
   close(): void {
     this.closing = true;
@@ -105,9 +100,9 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
       this.setDeadline("none", 0);
       return;
     }
-    const { host, expectContinue } = requestFacts(head.headers);
-    const target = !host && head.versionMinor === 1 ? BAD_REQUEST : this.ctx.decide(head, host);
-    const exchange = new Exchange(this, this.ctx, head, host, expectContinue, target);
+    const facts = requestFacts(head.headers);
+    const target = !facts.host && head.versionMinor === 1 ? BAD_REQUEST : this.ctx.decide(head, facts.host);
+    const exchange = new Exchange(this, this.ctx, head, facts, target);
     if (target === BAD_REQUEST) exchange.closeAfter = true;
     this.queue.push(exchange);
     this.parsing = exchange;

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import type { Route, Upstream } from "../route-table.ts";
-import { clientResponseHead, hasHeader, upstreamRequestHead, type BodyFraming, type ForwardedFrom, type ResponseFraming } from "./heads.ts";
+import { clientResponseHead, hasHeader, upstreamRequestHead, type BodyFraming, type ForwardedFrom, type RequestFacts, type ResponseFraming } from "./heads.ts";
 import { SKIP_BODY, type HeadInfo } from "./llhttp.ts";
 import { pageAnswer, renderAnswer, type LocalAnswer } from "./local-answer.ts";
 import type { UpstreamConnection, UpstreamUser } from "./upstream-connection.ts";
@@ -64,13 +64,13 @@ export class Exchange implements UpstreamUser {
   private readonly target: Route | LocalAnswer;
   private readonly host: string;
   private readonly expectContinue: boolean;
+  /** body is how the request's body is framed, and so how it is framed upstream. */
   private readonly body: BodyFraming;
   private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   /** pool is the current attempt's upstream pool. */
   private pool: UpstreamPool | undefined;
   private connection: UpstreamConnection | undefined;
-  private started = false;
   private aborted = false;
   private attempt = 0;
   private first = 0;
@@ -78,15 +78,15 @@ export class Exchange implements UpstreamUser {
   private interim = false;
   private upstreamKeepAlive = false;
 
-  constructor(client: ExchangeClient, ctx: ExchangeContext, request: HeadInfo, host: string, expectContinue: boolean, target: Route | LocalAnswer) {
+  constructor(client: ExchangeClient, ctx: ExchangeContext, request: HeadInfo, facts: RequestFacts, target: Route | LocalAnswer) {
     this.client = client;
     this.ctx = ctx;
     this.request = request;
-    this.host = host;
-    this.expectContinue = expectContinue;
+    this.host = facts.host;
+    this.expectContinue = facts.expectContinue;
+    this.body = facts.body;
     this.target = target;
     this.closeAfter = !request.keepAlive;
-    this.body = hasHeader(request.headers, "transfer-encoding") ? "chunked" : hasHeader(request.headers, "content-length") ? "length" : "none";
   }
 
   get clientSocket(): Socket {
@@ -95,7 +95,6 @@ export class Exchange implements UpstreamUser {
 
   /** start answers the request: called once every earlier exchange on the connection is done. */
   start(): void {
-    this.started = true;
     const target = this.target;
     if (!isRoute(target)) return this.answer(target);
     if (this.expectContinue && !this.requestComplete && this.request.versionMinor === 1) this.client.socket.write("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -163,14 +162,8 @@ export class Exchange implements UpstreamUser {
 
   onResponseBody(chunk: Buffer): void {
     const client = this.client.socket;
-    let flowing: boolean;
-    if (this.framing === "chunked") {
-      client.write(chunk.length.toString(16) + CRLF, "latin1");
-      client.write(chunk);
-      flowing = client.write(CRLF, "latin1");
-    } else flowing = client.write(chunk);
     const upstream = this.connection?.socket;
-    if (flowing || !upstream) return;
+    if (writeFramed(client, chunk, this.framing === "chunked") || !upstream) return;
     upstream.pause();
     client.once("drain", () => upstream.resume());
   }
@@ -226,20 +219,23 @@ export class Exchange implements UpstreamUser {
   }
 
   private writeBody(socket: Socket, chunk: Buffer): void {
-    let flowing: boolean;
-    if (this.body === "chunked") {
-      socket.write(chunk.length.toString(16) + CRLF, "latin1");
-      socket.write(chunk);
-      flowing = socket.write(CRLF, "latin1");
-    } else flowing = socket.write(chunk);
-    if (flowing) return;
+    if (writeFramed(socket, chunk, this.body === "chunked")) return;
     this.client.pauseReading();
     socket.once("drain", () => this.client.resumeReading());
   }
 
   private maybeDone(): void {
-    if (this.started && this.responseComplete && (this.requestComplete || this.closeAfter)) this.client.exchangeDone(this);
+    // responseComplete is only ever set once started, so a queued exchange never reports done.
+    if (this.responseComplete && (this.requestComplete || this.closeAfter)) this.client.exchangeDone(this);
   }
+}
+
+/** writeFramed writes one piece of a body, as a chunk when `chunked`; false means the socket's buffer is full. */
+function writeFramed(socket: Socket, chunk: Buffer, chunked: boolean): boolean {
+  if (!chunked) return socket.write(chunk);
+  socket.write(chunk.length.toString(16) + CRLF, "latin1");
+  socket.write(chunk);
+  return socket.write(CRLF, "latin1");
 }
 
 function isRoute(target: Route | LocalAnswer): target is Route {

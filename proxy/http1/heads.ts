@@ -14,24 +14,34 @@ const NOT_FORWARDED = new Set(["expect"]);
 /** FORWARDED are set by the proxy from what it saw; what a client sends for them is replaced (For is appended to). */
 const FORWARDED = new Set(["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"]);
 
+/** BodyFraming is how a request's body is framed: none, a Content-Length, or chunks. */
+export type BodyFraming = "none" | "length" | "chunked";
+
 /** RequestFacts are the headers of a request the proxy acts on, read in one pass. */
 export interface RequestFacts {
   /** host is the first Host header, as sent ("" when absent). */
   host: string;
   /** expectContinue: the client waits for `100 Continue` before sending its body. */
   expectContinue: boolean;
+  body: BodyFraming;
 }
 
-/** requestFacts reads the Host and Expect headers of a request's raw headers. */
+/**
+ * requestFacts reads the Host, Expect, Transfer-Encoding and Content-Length headers of a request's raw headers
+ * (the parser has already refused a request with both framing headers).
+ */
 export function requestFacts(raw: readonly string[]): RequestFacts {
   let host: string | undefined;
   let expectContinue = false;
+  let body: BodyFraming = "none";
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 4 && host === undefined && name.toLowerCase() === "host") host = raw[i + 1]!;
     else if (name.length === 6 && name.toLowerCase() === "expect") expectContinue = raw[i + 1]!.toLowerCase() === "100-continue";
+    else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") body = "chunked";
+    else if (name.length === 14 && body === "none" && name.toLowerCase() === "content-length") body = "length";
   }
-  return { host: host ?? "", expectContinue };
+  return { host: host ?? "", expectContinue, body };
 }
 
 /** ForwardedFrom is what the upstream is told about the client's connection. */
@@ -40,9 +50,6 @@ export interface ForwardedFrom {
   proto: "http" | "https";
   port: number;
 }
-
-/** RequestBody is how a request's body is framed: none, a Content-Length, or chunks. */
-export type BodyFraming = "none" | "length" | "chunked";
 
 /**
  * upstreamRequestHead is the HTTP/1.1 request head sent upstream (keep-alive): the client's headers without

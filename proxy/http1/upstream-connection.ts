@@ -68,8 +68,9 @@ export class UpstreamConnection implements MessageHandler {
   /** serve hands the connection to a request and writes nothing yet: the user writes its request. */
   serve(user: UpstreamUser): void {
     this.user = user;
-    if (this.connected) this.socket.setTimeout(this.timeouts.activeMs);
-    if (this.connected) user.onUpstream(this);
+    if (!this.connected) return;
+    this.socket.setTimeout(this.timeouts.activeMs);
+    user.onUpstream(this);
   }
 
   /** rest marks the connection idle in the pool. */
