@@ -10,7 +10,7 @@ export interface UpstreamUser {
   onResponseHead(head: HeadInfo): number | void;
   onResponseBody(chunk: Buffer): void;
   onResponseComplete(): void;
-  /** onUpstreamError: the connection failed (code: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...); it is gone. */
+  /** onUpstreamError: the connection failed (code: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EUPGRADE, ...); it is gone. */
   onUpstreamError(code: string, error?: Error): void;
   /** clientSocket is corked while one read's worth of response is relayed, so it leaves in one write. */
   readonly clientSocket: Socket;
@@ -92,6 +92,9 @@ export class UpstreamConnection implements MessageHandler {
   onMessageBegin(): void {}
 
   onHead(head: HeadInfo): number | void {
+    // Upgrade requests are tunnelled and never sent here: a 101 switches this connection away from HTTP with no
+    // answer to come, so it fails the request at once (502) instead of being waited past like an interim answer.
+    if (head.statusCode === 101) return void this.fail("EUPGRADE");
     return this.user?.onResponseHead(head);
   }
 

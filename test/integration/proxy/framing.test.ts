@@ -90,7 +90,7 @@ test("proxy answers pipelined requests in order, closes after Connection: close 
   assert.doesNotMatch(expect.text, /"expect"/, "the proxy answered the expectation itself");
 });
 
-test("proxy answers 400 to malformed requests and a missing Host, and 504 when the upstream stays silent", LIMIT, async (t) => {
+test("proxy answers 400 to malformed requests and a missing Host, 504 when the upstream stays silent, and 502 at once to a 101 nobody asked for", LIMIT, async (t) => {
   const backend = await startBackend("quiet");
   const proxy = await startTestProxy({ upstreamTimeoutMs: 500 });
   t.after(async () => {
@@ -112,4 +112,11 @@ test("proxy answers 400 to malformed requests and a missing Host, and 504 when t
   assert.match(silent.text, /^HTTP\/1\.1 504 /);
   assert.match(silent.text, new RegExp(`${ERROR_HEADER}: upstream-timeout`, "i"));
   assert.ok(Date.now() - started < 3_000, "the upstream timeout bounds the wait");
+
+  const switched = Date.now();
+  const broken = await exchange(proxy.httpPort, ["GET /switch HTTP/1.1\r\nHost: quiet.test\r\n\r\nGET / HTTP/1.1\r\nHost: quiet.test\r\n\r\n"], /"backend":"quiet"/);
+  assert.match(broken.text, /^HTTP\/1\.1 502 /, "a 101 to a request that asked for no upgrade is the upstream's error");
+  assert.match(broken.text, new RegExp(`${ERROR_HEADER}: upstream-error`, "i"));
+  assert.ok(Date.now() - switched < 400, "answered at once, not after the upstream timeout");
+  assert.match(broken.text, /HTTP\/1\.1 200 [\s\S]*"url":"\/"/, "the client connection goes on serving");
 });

@@ -3,6 +3,7 @@ import { Agent, createServer, request, type IncomingHttpHeaders, type Server } f
 import { request as httpsRequest } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { connect as tlsConnect } from "node:tls";
 import { generate } from "selfsigned";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
 import { createFallbackCertificate, ERROR_HEADER, InProcessProxy, type PemPair, type ProxyLimits, type RouteSpec } from "../../../proxy/index.ts";
@@ -21,7 +22,8 @@ export interface Backend {
 }
 
 /** startBackend starts a backend on a free loopback port. `/status/NNN` answers that status; `/stream` sends two chunks
- * without a Content-Length (chunked); `/silent` never answers. */
+ * without a Content-Length (chunked); `/silent` never answers; `/switch` answers `101 Switching Protocols` to a request
+ * that asked for no upgrade (a broken upstream). */
 export async function startBackend(name: string): Promise<Backend> {
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     backend.hits++;
@@ -30,6 +32,7 @@ export async function startBackend(name: string): Promise<Backend> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (req.url === "/silent") return;
+      if (req.url === "/switch") return void res.socket?.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: nonsense\r\nConnection: Upgrade\r\n\r\n");
       if (req.url === "/stream") {
         res.writeHead(200, { "content-type": "text/plain", "x-backend": name });
         res.write("one,");
@@ -163,7 +166,7 @@ const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /** acceptWebSocket completes a WebSocket handshake and echoes every short text frame back, prefixed with the backend's name. */
 function acceptWebSocket(headers: IncomingHttpHeaders, socket: Duplex, name: string): void {
   const accept = createHash("sha1").update(`${String(headers["sec-websocket-key"])}${WS_GUID}`).digest("base64");
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-Forwarded-For: ${String(headers["x-forwarded-for"])}\r\n\r\n`);
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-Forwarded-For: ${String(headers["x-forwarded-for"])}\r\nX-Seen-Forwarded-Proto: ${String(headers["x-forwarded-proto"])}\r\n\r\n`);
   socket.on("data", (frame: Buffer) => {
     const length = frame[1]! & 0x7f;
     const mask = frame.subarray(2, 6);
@@ -181,9 +184,11 @@ function encodeFrame(payload: Buffer, mask: Buffer | undefined): Buffer {
 }
 
 /** wsEcho opens a WebSocket through the proxy, sends `message`, and resolves with the echoed text and the handshake head. */
-export function wsEcho(port: number, host: string, message: string, timeoutMs = 5_000): Promise<{ reply: string; head: string }> {
+export function wsEcho(port: number, host: string, message: string, options: { timeoutMs?: number; ca?: string } = {}): Promise<{ reply: string; head: string }> {
+  const { timeoutMs = 5_000, ca } = options;
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, "127.0.0.1");
+    // With a CA, over TLS (wss://), the name sent by SNI and checked against the certificate being `host`.
+    const socket: Socket = ca ? tlsConnect({ port, host: "127.0.0.1", servername: host, ca }) : connect(port, "127.0.0.1");
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error("WebSocket echo timed out"));
@@ -194,7 +199,7 @@ export function wsEcho(port: number, host: string, message: string, timeoutMs = 
       clearTimeout(timer);
       reject(e);
     });
-    socket.on("connect", () => {
+    socket.on(ca ? "secureConnect" : "connect", () => {
       socket.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     });
     socket.on("data", (data: Buffer) => {

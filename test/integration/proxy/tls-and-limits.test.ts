@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { CertificateError } from "../../../proxy/index.ts";
-import { get, httpsGet, issue, LIMIT, makeCa, route, startBackend, startTestProxy, upstreamsOf } from "./support.ts";
+import { get, httpsGet, issue, LIMIT, makeCa, route, startBackend, startTestProxy, upstreamsOf, wsEcho } from "./support.ts";
 
-test("proxy selects certificates by SNI (exact, then wildcard, then the fallback) and forwards HTTPS with X-Forwarded-Proto", LIMIT, async (t) => {
+test("proxy selects certificates by SNI (exact, then wildcard, then the fallback) and forwards HTTPS and WebSockets over TLS with X-Forwarded-Proto", LIMIT, async (t) => {
   const backend = await startBackend("tls");
   const proxy = await startTestProxy();
   t.after(async () => {
@@ -24,6 +24,9 @@ test("proxy selects certificates by SNI (exact, then wildcard, then the fallback
   assert.equal(shop.peerSubject, "shop.test");
   assert.equal(shop.json().headers["x-forwarded-proto"], "https");
   assert.equal(shop.json().url, "/cart");
+  const secure = await wsEcho(proxy.httpsPort, "shop.test", "secure", { ca: ca.cert });
+  assert.equal(secure.reply, "tls:secure", "a WebSocket over TLS (wss://) is tunnelled like one over plain HTTP");
+  assert.match(secure.head, /X-Seen-Forwarded-Proto: https/i);
   const wild = await httpsGet(proxy.httpsPort, "one.apps.test", ca.cert);
   assert.equal(wild.status, 200);
   assert.equal(wild.peerSubject, "*.apps.test");
