@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ERROR_HEADER } from "../../../proxy/index.ts";
-import { LIMIT, route, startBackend, startTestProxy, upstreamsOf } from "./support.ts";
+import { backendBehindProxy, LIMIT, route, upstreamsOf } from "./support.ts";
 
 /**
  * exchange writes raw bytes to the proxy and resolves with everything it answers, once it has seen `until`
@@ -37,12 +37,7 @@ function exchange(port: number, parts: string[], until?: RegExp, pauseMs = 0): P
 }
 
 test("proxy relays chunked bodies both ways, answers HEAD without a body, and keeps the connection for the next request", LIMIT, async (t) => {
-  const backend = await startBackend("frames");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "frames");
   await proxy.setRoutes([route("frames.test", upstreamsOf(backend))]);
   const chunkedPost = "POST /upload HTTP/1.1\r\nHost: frames.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
   const head = "HEAD / HTTP/1.1\r\nHost: frames.test\r\n\r\n";
@@ -60,12 +55,7 @@ test("proxy relays chunked bodies both ways, answers HEAD without a body, and ke
 });
 
 test("proxy answers pipelined requests in order, closes after Connection: close and HTTP/1.0, and answers Expect: 100-continue", LIMIT, async (t) => {
-  const backend = await startBackend("pipe");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "pipe");
   await proxy.setRoutes([route("pipe.test", upstreamsOf(backend))]);
   const req = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: pipe.test\r\n${extra}\r\n`;
   const pipelined = await exchange(proxy.httpPort, [req("/1") + req("/slow-2") + req("/3", "Connection: close\r\n") + req("/never")]);
@@ -91,12 +81,7 @@ test("proxy answers pipelined requests in order, closes after Connection: close 
 });
 
 test("proxy answers 400 to malformed requests and a missing Host, 504 when the upstream stays silent, and 502 at once to a 101 nobody asked for", LIMIT, async (t) => {
-  const backend = await startBackend("quiet");
-  const proxy = await startTestProxy({ upstreamTimeoutMs: 500 });
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "quiet", { upstreamTimeoutMs: 500 });
   await proxy.setRoutes([route("quiet.test", upstreamsOf(backend))]);
   const smuggled = await exchange(proxy.httpPort, ["POST / HTTP/1.1\r\nHost: quiet.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"]);
   assert.match(smuggled.text, /^HTTP\/1\.1 400 /, "Content-Length with Transfer-Encoding is refused, as Node refuses it");

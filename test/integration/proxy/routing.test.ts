@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ERROR_HEADER } from "../../../proxy/index.ts";
-import { freePort, get, LIMIT, route, startBackend, startTestProxy, upstreamsOf, wsEcho } from "./support.ts";
+import { backendBehindProxy, freePort, get, LIMIT, route, startBackend, startTestProxy, upstreamsOf, wsEcho } from "./support.ts";
 
 test("proxy routes by Host and longest path prefix, with wildcards and a clear 404", LIMIT, async (t) => {
   const [web, api, wild] = await Promise.all([startBackend("web"), startBackend("api"), startBackend("wild")]);
@@ -43,12 +43,7 @@ test("proxy answers 503 without ready endpoints and 502 when no endpoint can be 
 });
 
 test("proxy sets X-Forwarded-For/-Proto/-Host, drops hop-by-hop headers, and relays status, headers and bodies", LIMIT, async (t) => {
-  const backend = await startBackend("echo");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "echo");
   await proxy.setRoutes([route("fwd.test", upstreamsOf(backend))]);
   const reply = await get(proxy.httpPort, "fwd.test:8080", "/status/201", {
     method: "POST",
@@ -91,12 +86,7 @@ test("proxy balances round-robin over endpoints and retries a refused endpoint f
 });
 
 test("proxy tunnels WebSockets to the routed App, with X-Forwarded-For", LIMIT, async (t) => {
-  const backend = await startBackend("ws");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "ws");
   await proxy.setRoutes([route("ws.test", upstreamsOf(backend)), route("ws-empty.test", [])]);
   const { reply, head } = await wsEcho(proxy.httpPort, "ws.test", "ping");
   assert.equal(reply, "ws:ping");
@@ -106,12 +96,7 @@ test("proxy tunnels WebSockets to the routed App, with X-Forwarded-For", LIMIT, 
 });
 
 test("proxy answers ACME HTTP-01 challenges before routes and redirects, then redirects TLS routes to HTTPS", LIMIT, async (t) => {
-  const backend = await startBackend("secure");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "secure");
   await proxy.setRoutes([route("secure.test", upstreamsOf(backend), { tls: true, redirectHttp: true }), route("plain.test", upstreamsOf(backend), { tls: true, redirectHttp: false })]);
   const redirect = await get(proxy.httpPort, "Secure.Test", "/a/b?c=d", { method: "POST", body: "x" });
   assert.equal(redirect.status, 308, "308 keeps the method");

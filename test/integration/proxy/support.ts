@@ -3,6 +3,7 @@ import { Agent, createServer, request, type IncomingHttpHeaders, type Server } f
 import { request as httpsRequest } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { TestContext } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { generate } from "selfsigned";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
@@ -63,6 +64,17 @@ export async function startBackend(name: string): Promise<Backend> {
       }),
   };
   return backend;
+}
+
+/** backendBehindProxy starts a backend and a test proxy, both closed when the test ends; the test routes to the backend. */
+export async function backendBehindProxy(t: TestContext, name: string, limits?: Partial<ProxyLimits>): Promise<{ backend: Backend; proxy: InProcessProxy }> {
+  const backend = await startBackend(name);
+  const proxy = await startTestProxy(limits);
+  t.after(async () => {
+    await proxy.close();
+    await backend.close();
+  });
+  return { backend, proxy };
 }
 
 /** upstreamsOf turns backends into route upstreams. */

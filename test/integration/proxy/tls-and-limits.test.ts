@@ -2,15 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { CertificateError } from "../../../proxy/index.ts";
-import { get, httpsGet, issue, LIMIT, makeCa, route, startBackend, startTestProxy, upstreamsOf, wsEcho } from "./support.ts";
+import { backendBehindProxy, get, httpsGet, issue, LIMIT, makeCa, route, upstreamsOf, wsEcho } from "./support.ts";
 
 test("proxy selects certificates by SNI (exact, then wildcard, then the fallback) and forwards HTTPS and WebSockets over TLS with X-Forwarded-Proto", LIMIT, async (t) => {
-  const backend = await startBackend("tls");
-  const proxy = await startTestProxy();
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "tls");
   const ca = await makeCa();
   const [exact, wildcard] = await Promise.all([issue(ca, ["shop.test"]), issue(ca, ["*.apps.test"])]);
   await proxy.setCertificates([
@@ -37,12 +32,7 @@ test("proxy selects certificates by SNI (exact, then wildcard, then the fallback
 });
 
 test("a slow-header client is cut off by the header timeout and does not block other clients", LIMIT, async (t) => {
-  const backend = await startBackend("busy");
-  const proxy = await startTestProxy({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, connectionsCheckingIntervalMs: 100 });
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "busy", { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, connectionsCheckingIntervalMs: 100 });
   await proxy.setRoutes([route("busy.test", upstreamsOf(backend))]);
 
   const opened = Date.now();
@@ -76,12 +66,7 @@ test("a slow-header client is cut off by the header timeout and does not block o
 });
 
 test("a request head over maxHeaderSize gets 431 and the proxy keeps serving", LIMIT, async (t) => {
-  const backend = await startBackend("big");
-  const proxy = await startTestProxy({ maxHeaderSize: 4096 });
-  t.after(async () => {
-    await proxy.close();
-    await backend.close();
-  });
+  const { backend, proxy } = await backendBehindProxy(t, "big", { maxHeaderSize: 4096 });
   await proxy.setRoutes([route("big.test", upstreamsOf(backend))]);
   await assert.rejects(get(proxy.httpPort, "big.test", "/", { headers: { "x-big": "a".repeat(8000) } }).then((r) => {
     if (r.status === 431) throw new Error("431");
