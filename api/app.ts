@@ -45,6 +45,8 @@ export interface ApiDependencies {
 /** Api is the request handler and a shutdown hook that ends live watches. */
 export interface Api {
   handler: RequestListener;
+  /** metrics are the API's Prometheus metrics; see ApiMetrics.load. */
+  metrics: ApiMetrics;
   shutdown(): void;
 }
 
@@ -92,5 +94,5 @@ export function createApp(deps: ApiDependencies): Api {
   const handler: RequestListener = (req, res) => {
     if (!fastCreate(req, res)) app(req, res);
   };
-  return { handler, shutdown: () => watches.closeAll() };
+  return { handler, metrics, shutdown: () => watches.closeAll() };
 }

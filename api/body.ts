@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from "express";
-import { parse as parseYaml } from "yaml";
 import { BadRequestError } from "../resources/index.ts";
+import { lazyModule } from "../resources/lazy-module.ts";
 import { UnsupportedMediaTypeError } from "./http-errors.ts";
 
 /** BODY_LIMIT_BYTES (3 MiB) matches the Kubernetes API server's request size limit. */
@@ -9,6 +9,8 @@ export const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 const JSON_TYPE = /^application\/(json|[-.a-z0-9]+\+json)$/;
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml"]);
 const APPLY_PATCH = "application/apply-patch+yaml";
+/** yaml is loaded on the first YAML body: most clients (kubectl, the CLI) send JSON. */
+const yaml = lazyModule<typeof import("yaml")>("yaml");
 
 /** mediaTypeOf is the media type of a Content-Type header, lower-cased and without parameters ("" when absent). */
 export function mediaTypeOf(header: string | undefined): string {
@@ -33,7 +35,7 @@ export function parseBody(type: string, raw: Buffer): unknown {
   if (type === APPLY_PATCH) return text;
   if (YAML_TYPES.has(type)) {
     try {
-      return parseYaml(text);
+      return yaml().parse(text);
     } catch (cause) {
       throw new BadRequestError(`the request body is not valid YAML: ${(cause as Error).message.split("\n")[0]}`, { cause });
     }

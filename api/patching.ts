@@ -1,7 +1,11 @@
-import jsonpatch from "fast-json-patch";
-import { parse as parseYaml } from "yaml";
+import type { Operation } from "fast-json-patch";
 import { BadRequestError, ValidationError } from "../resources/index.ts";
+import { lazyModule } from "../resources/lazy-module.ts";
 import { UnsupportedMediaTypeError } from "./http-errors.ts";
+
+/** The patch and YAML libraries are loaded by the first patch that needs them. */
+const fastJsonPatch = lazyModule<typeof import("fast-json-patch")>("fast-json-patch");
+const yaml = lazyModule<typeof import("yaml")>("yaml");
 
 /** PatchType is a patch format the API accepts, named after kubectl's `--type`. */
 export type PatchType = "merge" | "json" | "apply";
@@ -40,10 +44,11 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** jsonPatch applies an RFC 6902 operation list; a failing operation (e.g. `test`) is 422, a malformed list is 400. */
 export function jsonPatch(document: unknown, operations: unknown): unknown {
   if (!Array.isArray(operations)) throw new BadRequestError("a JSON patch must be a list of operations");
-  const error = jsonpatch.validate(operations as jsonpatch.Operation[]);
+  const jsonpatch = fastJsonPatch();
+  const error = jsonpatch.validate(operations as Operation[]);
   if (error) throw new BadRequestError(`invalid JSON patch: ${error.message.split("\n")[0]}`);
   try {
-    return jsonpatch.applyPatch(structuredClone(document), operations as jsonpatch.Operation[], true, true).newDocument;
+    return jsonpatch.applyPatch(structuredClone(document), operations as Operation[], true, true).newDocument;
   } catch (cause) {
     if (!(cause instanceof jsonpatch.JsonPatchError)) throw cause;
     const path = (cause.operation as { path?: string } | undefined)?.path ?? "";
@@ -56,7 +61,7 @@ export function parseApplyBody(body: unknown): Record<string, unknown> {
   let parsed: unknown = body;
   if (typeof body === "string") {
     try {
-      parsed = parseYaml(body);
+      parsed = yaml().parse(body);
     } catch (cause) {
       throw new BadRequestError(`the apply body is not valid YAML or JSON: ${(cause as Error).message.split("\n")[0]}`, { cause });
     }

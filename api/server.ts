@@ -38,6 +38,8 @@ export interface ApiServer {
 
 /** CLOSE_GRACE_MS bounds how long close() waits for in-flight requests before destroying their sockets. */
 const CLOSE_GRACE_MS = 2_000;
+/** METRICS_LOAD_DELAY_MS is how long the API serves before its metrics library is loaded (see ApiMetrics). */
+const METRICS_LOAD_DELAY_MS = 1_000;
 
 /** startApiServer starts the Kubernetes-style HTTPS API and resolves once it listens. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -66,11 +68,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   options.logger.info({ url: `https://${urlHost}:${port}` }, "API listening");
+  const loadMetrics = setTimeout(() => void app.metrics.load().catch((error: unknown) => options.logger.warn({ err: error }, "could not load the metrics library")), METRICS_LOAD_DELAY_MS);
+  loadMetrics.unref();
   let closing: Promise<void> | undefined;
   return {
     url: `https://${urlHost}:${port}`,
     port,
-    close: () => (closing ??= closeServer(server, sockets, app.shutdown)),
+    close: () => {
+      clearTimeout(loadMetrics);
+      return (closing ??= closeServer(server, sockets, app.shutdown));
+    },
   };
 }
 

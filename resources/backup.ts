@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { validate as isCronExpression } from "node-cron";
 import { dnsLabel, localObjectRef } from "./meta.ts";
 import { defineKind, readyColumn, reasonColumn } from "./define-kind.ts";
+import { lazyModule } from "./lazy-module.ts";
+
+/** node-cron is loaded by the first schedule checked, not by everything that imports the kinds. */
+const nodeCron = lazyModule<typeof import("node-cron")>("node-cron");
 
 const target = z
   .strictObject({
@@ -24,7 +27,7 @@ export const backupSpec = z.strictObject({
   databaseRef: z.strictObject({ name: dnsLabel }),
   schedule: z
     .string()
-    .refine((s) => isCronExpression(s), "a cron expression such as `0 3 * * *`")
+    .refine((s) => nodeCron().validate(s), "a cron expression such as `0 3 * * *`")
     .optional()
     .describe("Schedule in cron syntax; absent → the Backup runs only on demand (`berth backup run`)."),
   retention: z.strictObject({ keepLast: z.number().int().min(1).default(7) }).default({ keepLast: 7 }),

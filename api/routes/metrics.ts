@@ -12,7 +12,8 @@ export function metricsRoutes(metrics: ApiMetrics): Router {
     noteRequest(res, "get", "metrics");
     const identity = identityOf(res);
     if (clusterRole(identity) === undefined) throw new ForbiddenError(`metrics is forbidden: User "${identity.name}" needs a role in every namespace ("*")`);
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const { contentType, text } = await metrics.render();
+    res.type(contentType).send(text);
   });
   return router;
 }

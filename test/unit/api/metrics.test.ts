@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { app, nsPath, withApi } from "./fixtures.ts";
+import { ApiMetrics, EARLY_SAMPLES_LIMIT } from "../../../api/metrics.ts";
+import { WatchRegistry } from "../../../api/watch-registry.ts";
+import { MemoryStore } from "../../../store/index.ts";
 
 test("/metrics exposes requests by verb, resource and code, latency, store revision, objects per kind, watches and memory", async (t) => {
   const { client, api } = await withApi(t);
@@ -33,4 +36,22 @@ test("/metrics needs a token with a role in every namespace", async (t) => {
   t.after(() => { scoped.close(); scraper.close(); });
   assert.equal((await scoped.get("/metrics")).status, 403);
   assert.equal((await scraper.get("/metrics")).status, 200);
+});
+
+test("requests answered before the metrics library loads are counted once it does, up to a bound", async () => {
+  const metrics = new ApiMetrics(await MemoryStore.open(), new WatchRegistry());
+  metrics.observe({ verb: "get", resource: "apps", code: 200, seconds: 0.002 });
+  metrics.observe({ verb: "watch", resource: "apps", code: 200, seconds: 30 });
+  await metrics.load();
+  metrics.observe({ verb: "get", resource: "apps", code: 200, seconds: 0.002 });
+  const { contentType, text } = await metrics.render();
+  assert.match(contentType, /^text\/plain/);
+  assert.match(text, /berth_api_requests_total\{verb="get",resource="apps",code="200"\} 2/);
+  assert.match(text, /berth_api_requests_total\{verb="watch",resource="apps",code="200"\} 1/);
+  assert.match(text, /berth_api_request_duration_seconds_count\{verb="get",resource="apps"\} 2/);
+  assert.doesNotMatch(text, /berth_api_request_duration_seconds_count\{verb="watch"/);
+
+  const flooded = new ApiMetrics(await MemoryStore.open(), new WatchRegistry());
+  for (let i = 0; i < EARLY_SAMPLES_LIMIT + 5; i++) flooded.observe({ verb: "list", resource: "apps", code: 200, seconds: 0.001 });
+  assert.match((await flooded.render()).text, new RegExp(`berth_api_requests_total\\{verb="list",resource="apps",code="200"\\} ${EARLY_SAMPLES_LIMIT}\\b`));
 });
