@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import { ChallengeTokens } from "./challenges.ts";
 import { CertMap, type PemPair } from "./cert-map.ts";
@@ -10,6 +10,7 @@ import { ClientConnection, type ListenerContext } from "./http1/client-connectio
 import type { HeadInfo } from "./http1/llhttp.ts";
 import { pageAnswer, textAnswer, type LocalAnswer } from "./http1/local-answer.ts";
 import { UpstreamPools } from "./http1/upstream-pools.ts";
+import { H2Sessions } from "./http2/sessions.ts";
 import { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
 import { normalizeHost, RouteTable, type Route } from "./route-table.ts";
 import { UpgradeProxy, type UpgradeContext } from "./upgrade.ts";
@@ -46,7 +47,8 @@ export interface ListeningPorts {
  * come first (plain HTTP, any host), then the route lookup, then the HTTPS redirect, then forwarding.
  *
  * The listeners are plain TCP and TLS servers: each connection is parsed and answered by the HTTP/1.1 data
- * plane in `http1/` (Node's own parser, pooled upstream connections). An Upgrade request's connection is
+ * plane in `http1/` (Node's own parser, pooled upstream connections). A TLS client that chose HTTP/2 by ALPN
+ * is served by `http2/`, each stream forwarded through the same pools. An Upgrade request's connection is
  * handed to a `node:http` server that never listens, whose `upgrade` event tunnels it through http-proxy.
  */
 export class ProxyServer {
@@ -70,6 +72,7 @@ export class ProxyServer {
   private httpCtx!: ListenerContext;
   private httpsCtx!: ListenerContext;
   private readonly tunnels: { http: HttpServer; https: HttpServer };
+  private readonly h2: H2Sessions;
 
   constructor(options: ProxyServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -89,11 +92,11 @@ export class ProxyServer {
         ...options.fallback,
         allowHalfOpen: true,
         noDelay: true,
-        ALPNProtocols: ["http/1.1"],
+        ALPNProtocols: ["h2", "http/1.1"],
         handshakeTimeout: this.limits.headersTimeoutMs,
         SNICallback: (name, done) => done(null, this.certs.select(name)),
       },
-      (socket) => this.accept(socket, this.httpsCtx),
+      (socket) => this.acceptTls(socket),
     );
     for (const server of [this.http, this.https]) server.maxConnections = this.limits.maxConnections;
     this.https.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
@@ -106,6 +109,7 @@ export class ProxyServer {
     this.tunnels = { http: tunnel(() => this.httpCtx), https: tunnel(() => this.httpsCtx) };
     this.checker = setInterval(() => this.checkDeadlines(), this.limits.connectionsCheckingIntervalMs).unref();
     this.contexts();
+    this.h2 = new H2Sessions(() => this.httpsCtx);
   }
 
   /** routes is the current route table. */
@@ -142,6 +146,7 @@ export class ProxyServer {
     clearInterval(this.checker);
     const closed = [this.http, this.https].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
     for (const connection of this.connections) connection.close();
+    this.h2.close();
     this.upgrades.close();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.limits.closeGraceMs)));
@@ -153,9 +158,20 @@ export class ProxyServer {
   }
 
   private accept(socket: Socket, ctx: ListenerContext): void {
+    this.track(socket);
+    this.connections.add(new ClientConnection(socket, ctx));
+  }
+
+  /** acceptTls serves a TLS connection in the protocol its client chose by ALPN: HTTP/2, or HTTP/1.1 (also when it named none). */
+  private acceptTls(socket: TLSSocket): void {
+    if (socket.alpnProtocol !== "h2") return this.accept(socket, this.httpsCtx);
+    this.track(socket);
+    this.h2.accept(socket);
+  }
+
+  private track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    this.connections.add(new ClientConnection(socket, ctx));
   }
 
   private checkDeadlines(): void {

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { Route } from "../route-table.ts";
-import { Exchange, type ExchangeClient, type ExchangeContext } from "./exchange.ts";
+import type { ExchangeContext } from "./exchange.ts";
+import { Http1Exchange, type Http1Client } from "./http1-exchange.ts";
 import { requestFacts, upgradeRequestHead, type ForwardedFrom } from "./heads.ts";
 import { MessageParser, type HeadInfo, type MessageHandler, type ParseError } from "./llhttp.ts";
 import { BAD_REQUEST, closingAnswer, type LocalAnswer } from "./local-answer.ts";
@@ -27,20 +28,20 @@ type Deadline = "none" | "idle" | "head" | "request";
 
 /**
  * ClientConnection is one client's HTTP/1.1 connection: it parses requests in order, answers each through an
- * Exchange, one at a time, and enforces the limits a slow or malformed client could otherwise exhaust the
+ * Http1Exchange, one at a time, and enforces the limits a slow or malformed client could otherwise exhaust the
  * proxy with: a header size limit (431), a header timeout and a request timeout (408), a keep-alive timeout
  * and an idle timeout. An Upgrade request leaves this parser: the connection is handed to the WebSocket
  * tunnel once the answers before it are written.
  */
-export class ClientConnection implements MessageHandler, ExchangeClient {
+export class ClientConnection implements MessageHandler, Http1Client {
   readonly socket: Socket;
   readonly from: ForwardedFrom;
   private readonly ctx: ListenerContext;
   private readonly parser: MessageParser;
   /** queue holds the requests not yet answered; the first is being answered. */
-  private readonly queue: Exchange[] = [];
+  private readonly queue: Http1Exchange[] = [];
   /** parsing is the request whose body is being read. */
-  private parsing: Exchange | undefined;
+  private parsing: Http1Exchange | undefined;
   /** upgrade is an Upgrade request read (always the last: llhttp stops there) and the bytes after its head. */
   private upgrade: { request: HeadInfo; rest: Buffer | undefined } | undefined;
   private closing = false;
@@ -102,7 +103,7 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
     }
     const facts = requestFacts(head.headers);
     const target = !facts.host && head.versionMinor === 1 ? BAD_REQUEST : this.ctx.decide(head, facts.host);
-    const exchange = new Exchange(this, this.ctx, head, facts, target);
+    const exchange = new Http1Exchange(this, this.ctx, head, facts, target);
     if (target === BAD_REQUEST) exchange.closeAfter = true;
     this.queue.push(exchange);
     this.parsing = exchange;
@@ -122,7 +123,7 @@ export class ClientConnection implements MessageHandler, ExchangeClient {
     exchange?.onRequestComplete();
   }
 
-  exchangeDone(exchange: Exchange): void {
+  exchangeDone(exchange: Http1Exchange): void {
     if (this.queue[0] !== exchange) return;
     this.queue.shift();
     if (exchange.closeAfter) {

@@ -1,9 +1,9 @@
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import type { Route, Upstream } from "../route-table.ts";
-import { clientResponseHead, hasHeader, upstreamRequestHead, type BodyFraming, type ForwardedFrom, type RequestFacts, type ResponseFraming } from "./heads.ts";
-import { SKIP_BODY, type HeadInfo } from "./llhttp.ts";
-import { pageAnswer, renderAnswer, type LocalAnswer } from "./local-answer.ts";
+import { upstreamRequestHead, type BodyFraming, type ForwardedFrom, type RequestFacts } from "./heads.ts";
+import type { HeadInfo } from "./llhttp.ts";
+import { pageAnswer, type LocalAnswer } from "./local-answer.ts";
 import type { UpstreamConnection, UpstreamUser } from "./upstream-connection.ts";
 import type { UpstreamPool, UpstreamPools } from "./upstream-pools.ts";
 
@@ -15,9 +15,8 @@ export interface ExchangeContext {
   pick(route: Route): number;
 }
 
-/** ExchangeClient is the client connection an exchange answers on. */
+/** ExchangeClient is the client an exchange answers: an HTTP/1.1 connection or one HTTP/2 stream. */
 export interface ExchangeClient {
-  readonly socket: Socket;
   readonly from: ForwardedFrom;
   /** done: the exchange's response is written (and its request read, or the connection is to close). */
   exchangeDone(exchange: Exchange): void;
@@ -40,30 +39,30 @@ const NEVER_ANSWERED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "
 const MAX_BUFFERED = 64 * 1024;
 
 const CRLF = "\r\n";
-const LAST_CHUNK = "0\r\n\r\n";
+export const LAST_CHUNK = "0\r\n\r\n";
 
 /**
- * Exchange is one request and its response. A routed request goes to one of the route's upstreams through its
- * pool, and the response is relayed as it arrives. A request that is idempotent and has no body is retried on
- * the next upstream when the upstream failed before answering anything (refused, or a kept-alive connection it
- * had closed): that is what keeps a replica leaving the route table from failing requests. Anything else
- * answers 502 (504 on timeout), or cuts the client connection if the response had already begun.
+ * Exchange is one request and its response, forwarded to an HTTP/1.1 upstream. A routed request goes to one of
+ * the route's upstreams through its pool, and the response is relayed as it arrives. A request that is
+ * idempotent and has no body is retried on the next upstream when the upstream failed before answering anything
+ * (refused, or a kept-alive connection it had closed): that is what keeps a replica leaving the route table from
+ * failing requests. Anything else answers 502 (504 on timeout), or cuts the response if it had already begun.
  *
- * Requests arrive in order on a connection and are answered in order: an exchange starts once the one before
- * it is done, and until then it buffers its body (a pipelining client).
+ * This class is the upstream side, the same whatever the client speaks; a subclass writes the response in the
+ * client's protocol (`Http1Exchange` on an HTTP/1.x connection, `StreamExchange` on an HTTP/2 stream).
  */
-export class Exchange implements UpstreamUser {
+export abstract class Exchange implements UpstreamUser {
   readonly request: HeadInfo;
-  /** closeAfter: the client connection closes once this response is written. */
-  closeAfter: boolean;
   requestComplete = false;
   responseStarted = false;
   responseComplete = false;
-  private readonly client: ExchangeClient;
+  /** clientSocket, when set, is corked while one read's worth of response is relayed to it. */
+  abstract readonly clientSocket: Socket | undefined;
+  protected readonly client: ExchangeClient;
+  protected readonly expectContinue: boolean;
   private readonly ctx: ExchangeContext;
   private readonly target: Route | LocalAnswer;
   private readonly host: string;
-  private readonly expectContinue: boolean;
   /** body is how the request's body is framed, and so how it is framed upstream. */
   private readonly body: BodyFraming;
   private pending: Buffer[] | undefined;
@@ -74,7 +73,6 @@ export class Exchange implements UpstreamUser {
   private aborted = false;
   private attempt = 0;
   private first = 0;
-  private framing: ResponseFraming = "as-is";
   private interim = false;
   private upstreamKeepAlive = false;
 
@@ -86,18 +84,13 @@ export class Exchange implements UpstreamUser {
     this.expectContinue = facts.expectContinue;
     this.body = facts.body;
     this.target = target;
-    this.closeAfter = !request.keepAlive;
-  }
-
-  get clientSocket(): Socket {
-    return this.client.socket;
   }
 
   /** start answers the request: called once every earlier exchange on the connection is done. */
   start(): void {
     const target = this.target;
     if (!isRoute(target)) return this.answer(target);
-    if (this.expectContinue && !this.requestComplete && this.request.versionMinor === 1) this.client.socket.write("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+    if (this.expectContinue && !this.requestComplete) this.sendContinue();
     this.first = this.ctx.pick(target);
     this.acquire();
   }
@@ -144,28 +137,23 @@ export class Exchange implements UpstreamUser {
   }
 
   onResponseHead(head: HeadInfo): number | void {
-    const client = this.client.socket;
     if (head.statusCode < 200) {
-      // Interim answers (103 Early Hints) pass on to HTTP/1.1 clients; 100 Continue was the proxy's own to send.
+      // Interim answers (103 Early Hints) pass on; 100 Continue was the proxy's own to send.
       this.interim = true;
-      if (head.statusCode !== 100 && this.request.versionMinor === 1) client.write(clientResponseHead(head.statusCode, head.statusMessage, head.headers, "as-is", false, 1), "latin1");
+      if (head.statusCode !== 100) this.sendInterim(head);
       return;
     }
     this.responseStarted = true;
     this.upstreamKeepAlive = head.keepAlive;
-    const bodiless = this.request.method === "HEAD" || head.statusCode === 204 || head.statusCode === 304;
-    this.framing = bodiless || hasHeader(head.headers, "content-length") ? "as-is" : this.request.versionMinor === 1 ? "chunked" : "close";
-    if (this.framing === "close") this.closeAfter = true;
-    client.write(clientResponseHead(head.statusCode, head.statusMessage, head.headers, this.framing, this.closeAfter, this.request.versionMinor), "latin1");
-    return this.request.method === "HEAD" ? SKIP_BODY : undefined;
+    return this.sendHead(head);
   }
 
   onResponseBody(chunk: Buffer): void {
-    const client = this.client.socket;
     const upstream = this.connection?.socket;
-    if (writeFramed(client, chunk, this.framing === "chunked") || !upstream) return;
+    if (this.sendBody(chunk) || !upstream) return;
     upstream.pause();
-    client.once("drain", () => upstream.resume());
+    // Once the response is done the connection is resumed and may serve another request: not this one's to resume.
+    this.onceDrained(() => this.connection?.socket === upstream && upstream.resume());
   }
 
   onResponseComplete(): void {
@@ -173,10 +161,12 @@ export class Exchange implements UpstreamUser {
       this.interim = false;
       return;
     }
-    if (this.framing === "chunked") this.client.socket.write(LAST_CHUNK, "latin1");
+    this.sendEnd();
     this.responseComplete = true;
     const connection = this.connection!;
     this.connection = undefined;
+    // Paused while the client could take no more, it must read again: idle in the pool or serving the next request.
+    if (connection.socket.isPaused()) connection.socket.resume();
     // The upstream may still be reading a body it answered before receiving whole: that connection cannot be reused.
     this.pool!.release(connection, this.upstreamKeepAlive && this.requestComplete);
     this.maybeDone();
@@ -193,9 +183,26 @@ export class Exchange implements UpstreamUser {
       return this.acquire();
     }
     this.ctx.log.warn({ upstream: this.upstreamAt(this.attempt).id, route: route.name, code, err: error?.message }, "upstream request failed");
-    if (this.responseStarted) return void this.client.socket.destroy();
+    if (this.responseStarted) return this.cut();
     this.answer(pageAnswer(code === "ETIMEDOUT" ? "upstream-timeout" : "upstream-error"));
   }
+
+  /** sendContinue tells a client waiting for `100 Continue` to send its body. */
+  protected abstract sendContinue(): void;
+  /** sendInterim passes on a 1xx answer other than 100. */
+  protected abstract sendInterim(head: HeadInfo): void;
+  /** sendHead writes the response head; it returns SKIP_BODY when no body is to be read (an answer to HEAD). */
+  protected abstract sendHead(head: HeadInfo): number | void;
+  /** sendBody writes one piece of the response body; false means the client's buffer is full. */
+  protected abstract sendBody(chunk: Buffer): boolean;
+  /** onceDrained calls `resume` once the client's buffer has room again. */
+  protected abstract onceDrained(resume: () => void): void;
+  /** sendEnd ends the response body. */
+  protected abstract sendEnd(): void;
+  /** sendAnswer writes a whole response the proxy makes itself. */
+  protected abstract sendAnswer(answer: LocalAnswer): void;
+  /** cut ends a response that had begun and cannot be finished: the client must see it failed, not end early. */
+  protected abstract cut(): void;
 
   private acquire(): void {
     const pool = this.ctx.pools.for(this.upstreamAt(this.attempt));
@@ -210,11 +217,9 @@ export class Exchange implements UpstreamUser {
 
   /** answer writes a response the proxy makes itself; a body the client has not sent yet is read and dropped. */
   private answer(answer: LocalAnswer): void {
-    // A client waiting for `100 Continue` will not send the body the parser expects: the connection ends here.
-    if (this.expectContinue && !this.requestComplete) this.closeAfter = true;
     this.responseStarted = true;
     this.responseComplete = true;
-    this.client.socket.write(renderAnswer(answer, this.closeAfter, this.request.versionMinor, this.request.method !== "HEAD"));
+    this.sendAnswer(answer);
     this.maybeDone();
   }
 
@@ -226,12 +231,17 @@ export class Exchange implements UpstreamUser {
 
   private maybeDone(): void {
     // responseComplete is only ever set once started, so a queued exchange never reports done.
-    if (this.responseComplete && (this.requestComplete || this.closeAfter)) this.client.exchangeDone(this);
+    if (this.responseComplete && (this.requestComplete || this.closesAfter())) this.client.exchangeDone(this);
+  }
+
+  /** closesAfter: the client's connection closes once this response is written, so its request need not be read whole. */
+  protected closesAfter(): boolean {
+    return false;
   }
 }
 
 /** writeFramed writes one piece of a body, as a chunk when `chunked`; false means the socket's buffer is full. */
-function writeFramed(socket: Socket, chunk: Buffer, chunked: boolean): boolean {
+export function writeFramed(socket: Socket, chunk: Buffer, chunked: boolean): boolean {
   if (!chunked) return socket.write(chunk);
   socket.write(chunk.length.toString(16) + CRLF, "latin1");
   socket.write(chunk);

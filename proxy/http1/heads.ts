@@ -92,9 +92,7 @@ export function clientResponseHead(statusCode: number, statusMessage: string, ra
   const extra = connectionTokens(raw);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
-    head += `${name}: ${raw[i + 1]!}\r\n`;
+    if (endToEnd(name.toLowerCase(), extra)) head += `${name}: ${raw[i + 1]!}\r\n`;
   }
   if (framing === "chunked") head += "Transfer-Encoding: chunked\r\n";
   if (close) head += "Connection: close\r\n";
@@ -118,8 +116,13 @@ export function hasHeader(raw: readonly string[], lower: string): boolean {
   return false;
 }
 
+/** endToEnd says whether a response header, by its lowercase name, is passed on: neither hop-by-hop nor named by a Connection header (`extra`). */
+export function endToEnd(lower: string, extra: Set<string> | undefined): boolean {
+  return !HOP_BY_HOP.has(lower) && !extra?.has(lower);
+}
+
 /** connectionTokens are the extra hop-by-hop header names the Connection headers list (`Connection: close, X-Foo`). */
-function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+export function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

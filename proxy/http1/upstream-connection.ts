@@ -12,8 +12,8 @@ export interface UpstreamUser {
   onResponseComplete(): void;
   /** onUpstreamError: the connection failed (code: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EUPGRADE, ...); it is gone. */
   onUpstreamError(code: string, error?: Error): void;
-  /** clientSocket is corked while one read's worth of response is relayed, so it leaves in one write. */
-  readonly clientSocket: Socket;
+  /** clientSocket, when set, is corked while one read's worth of response is relayed, so it leaves in one write. */
+  readonly clientSocket: Socket | undefined;
 }
 
 /** UpstreamTimeouts bound a connection's connect, its silence while serving, and its idle time in the pool. */
@@ -111,9 +111,9 @@ export class UpstreamConnection implements MessageHandler {
     // Bytes while idle are nobody's answer: the connection's state is unknown, so it goes.
     if (!user) return void this.socket.destroy();
     const client = user.clientSocket;
-    client.cork();
+    client?.cork();
     const result = this.parser.execute(chunk);
-    client.uncork();
+    client?.uncork();
     if (typeof result !== "number") this.fail(result.code, result);
   }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
+import { connect as h2connect, constants as h2constants, type ClientHttp2Session, type OutgoingHttpHeaders } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -300,3 +301,51 @@ export async function constantLoad(port: number, host: string, rps: number, dura
 
 /** sleep waits `ms`. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** H2Client is one HTTP/2 connection to the proxy's HTTPS listener, with SNI `host`, trusting only `ca`. */
+export interface H2Client {
+  session: ClientHttp2Session;
+  /** request sends one request on the connection and reads its whole response (bounded by `timeoutMs`). */
+  request(headers: OutgoingHttpHeaders, body?: string | Buffer, timeoutMs?: number): Promise<Reply>;
+  close(): void;
+}
+
+/** h2Connect opens an HTTP/2 connection (ALPN `h2`) and resolves once it is established. */
+export function h2Connect(port: number, host: string, ca: string): Promise<H2Client> {
+  return new Promise((resolve, reject) => {
+    const session = h2connect(`https://127.0.0.1:${port}`, { ca, servername: host, ALPNProtocols: ["h2"] });
+    session.once("error", reject);
+    session.once("connect", () => {
+      session.off("error", reject);
+      session.on("error", () => {});
+      resolve({
+        session,
+        close: () => session.close(),
+        request: (headers, body, timeoutMs = 5_000) =>
+          new Promise<Reply>((done, fail) => {
+            const stream = session.request({ ":authority": host, ...headers });
+            const timer = setTimeout(() => stream.close(h2constants.NGHTTP2_CANCEL), timeoutMs);
+            let responseHeaders: IncomingHttpHeaders = {};
+            let status = 0;
+            const chunks: Buffer[] = [];
+            stream.on("response", (h) => {
+              status = Number(h[":status"]);
+              responseHeaders = h as IncomingHttpHeaders;
+            });
+            stream.on("data", (c: Buffer) => chunks.push(c));
+            stream.on("error", (error) => {
+              clearTimeout(timer);
+              fail(error);
+            });
+            stream.on("close", () => {
+              clearTimeout(timer);
+              if (!status) return fail(new Error(`${String(headers[":method"] ?? "GET")} ${String(headers[":path"] ?? "/")} over HTTP/2: no response (stream closed with code ${stream.rstCode})`));
+              const text = Buffer.concat(chunks).toString("utf8");
+              done({ status, headers: responseHeaders, body: text, json: () => JSON.parse(text) });
+            });
+            stream.end(body);
+          }),
+      });
+    });
+  });
+}
