@@ -2,14 +2,15 @@
  * proxy-bench measures Berth's proxy against nginx and Caddy proxying the same backend, in one run, with wrk
  * on loopback (keep-alive, small responses): requests/s and p99 over plain HTTP and over TLS (the same EC P-256
  * certificate everywhere), Berth on worker processes (one per core) and, for reference, in one process; and
- * the time from a Domain applied to the first 200 through the proxy. Latency is measured twice: at saturation
+ * the time from a Domain applied to the first 200 through the proxy. HTTP/2 over TLS is measured with h2load
+ * (16 connections of 10 concurrent streams each), where nginx, Caddy and Berth all serve it. Latency is measured twice: at saturation
  * (where a closed-loop p99 mostly restates throughput: 64 connections over N req/s wait 64/N on average) and
  * under a steady load below every proxy's capacity (each connection pauses after each answer), which is the
  * proxy's own added latency. The backend is an nginx instance of its own answering a 12-byte body, so the
  * backend costs every proxy the same. Targets run in alternating rounds after a warm-up: throughput is each
  * target's best round, and the p99 at saturation the median of its rounds, since one round's tail moves with
  * whatever else the machine's cores ran in those seconds (4.5–7.7 ms over five rounds of one build). Missing
- * nginx or caddy is said in the figures' notes (install: `apt-get install -y nginx-light caddy wrk`). Every process started is stopped.
+ * nginx, caddy or h2load is said in the figures' notes (install: `apt-get install -y nginx-light caddy wrk nghttp2-client`). Every process started is stopped.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -36,7 +37,11 @@ const HOST = "127.0.0.1";
 const BACKEND_WORKERS = Number(process.env.BERTH_PROXY_BENCH_BACKEND_WORKERS ?? 1);
 
 /** Ports of everything the bench starts (fixed, odd, on loopback). */
-const PORTS = { backend: 18181, nginxHttp: 18182, nginxTls: 18183, caddyHttp: 18184, caddyTls: 18185 };
+const PORTS = { backend: 18181, nginxHttp: 18182, nginxTls: 18183, caddyHttp: 18184, caddyTls: 18185, nginxH2: 18186 };
+
+/** H2_CONNECTIONS × H2_STREAMS are the HTTP/2 runs' connections and concurrent streams on each. */
+const H2_CONNECTIONS = 16;
+const H2_STREAMS = 10;
 
 interface WrkResult {
   rps: number;
@@ -67,6 +72,17 @@ async function wrk(url: string, seconds: number, signal: AbortSignal, script?: s
   return { rps, p99Ms, errors };
 }
 
+/** h2load runs one HTTP/2 measurement and parses requests/s and failures (failed, errored, timed out, not 2xx). */
+async function h2load(url: string, seconds: number, signal: AbortSignal): Promise<{ rps: number; errors: number }> {
+  const args = ["-D", String(seconds), "-c", String(H2_CONNECTIONS), "-m", String(H2_STREAMS), "-t", "1", url];
+  const { stdout } = await run("h2load", args, { signal, timeout: (seconds + 10) * 1000 });
+  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? 0);
+  const failures = /(\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
+  const codes = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
+  const sum = (m: RegExpExecArray | null) => (m ? m.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, errors: sum(failures) + sum(codes) };
+}
+
 /** waitForPort polls until an HTTP(S) URL answers 200, for at most 10 s. */
 async function waitFor(url: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -89,7 +105,8 @@ function nginxConfig(prefix: string, certs: string, role: "backend" | "proxy"): 
     ? `server { listen ${HOST}:${PORTS.backend}; location / { return 200 "hello world\\n"; } }`
     : `upstream backend { server ${HOST}:${PORTS.backend}; keepalive 128; }
   server { listen ${HOST}:${PORTS.nginxHttp}; location / { ${proxy} } }
-  server { listen ${HOST}:${PORTS.nginxTls} ssl; ssl_certificate ${certs}/cert.pem; ssl_certificate_key ${certs}/key.pem; location / { ${proxy} } }`;
+  server { listen ${HOST}:${PORTS.nginxTls} ssl; ssl_certificate ${certs}/cert.pem; ssl_certificate_key ${certs}/key.pem; location / { ${proxy} } }
+  server { listen ${HOST}:${PORTS.nginxH2} ssl http2; ssl_certificate ${certs}/cert.pem; ssl_certificate_key ${certs}/key.pem; location / { ${proxy} } }`;
   return `worker_processes ${role === "backend" ? BACKEND_WORKERS : "auto"}; daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
@@ -132,7 +149,9 @@ interface Target {
   name: string;
   http: string;
   https?: string;
-  best: { http?: WrkResult; https?: WrkResult };
+  /** h2 is the target's HTTP/2 URL (over TLS), when it serves HTTP/2. */
+  h2?: string;
+  best: { http?: WrkResult; https?: WrkResult; h2?: { rps: number; errors: number } };
   /** p99s are every round's p99 at saturation, per protocol. */
   p99s: { http: number[]; https: number[] };
   /** steady is the best (lowest) p99 under the steady load, over plain HTTP. */
@@ -149,12 +168,13 @@ export async function bench(report: Report): Promise<void> {
   const proxies: ProxyControl[] = [];
   const dir = await mkdtemp(join(tmpdir(), "berth-proxy-bench-"));
   try {
-    ensurePackages([{ pkg: "wrk", command: "wrk" }, { pkg: "curl", command: "curl" }, { pkg: "nginx-light", command: "nginx" }, { pkg: "caddy", command: "caddy" }], (line) => report.progress(line));
+    ensurePackages([{ pkg: "wrk", command: "wrk" }, { pkg: "curl", command: "curl" }, { pkg: "nginx-light", command: "nginx" }, { pkg: "caddy", command: "caddy" }, { pkg: "nghttp2-client", command: "h2load" }], (line) => report.progress(line));
     if (!(await has("wrk")) || !(await has("nginx")) || !(await has("curl"))) {
       report.progress("skipped: wrk, curl and nginx are needed (apt-get install -y wrk curl nginx-light caddy)");
       return;
     }
     const caddy = await has("caddy");
+    const h2 = await has("h2load");
     const pems = await generate([{ name: "commonName", value: HOST }], {
       keyType: "ec",
       algorithm: "sha256",
@@ -186,9 +206,9 @@ export async function bench(report: Report): Promise<void> {
     await single.setRoutes(routes);
 
     const targets: Target[] = [
-      { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, ...measured() },
-      ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, ...measured() }] : []),
-      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, ...measured() },
+      { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, h2: `https://${HOST}:${PORTS.nginxH2}/`, ...measured() },
+      ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, h2: `https://${HOST}:${PORTS.caddyTls}/`, ...measured() }] : []),
+      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, h2: `https://${HOST}:${cluster.httpsPort}/`, ...measured() },
       { name: "berth-1-process", http: `http://${HOST}:${single.httpPort}/`, ...measured() },
     ];
     for (const t of targets) for (const url of [t.http, t.https]) if (url) await waitFor(url);
@@ -212,8 +232,15 @@ export async function bench(report: Report): Promise<void> {
         report.progress(`round ${round + 1} ${t.name} steady load: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
         if (!t.steady || result.p99Ms < t.steady.p99Ms) t.steady = result;
       }
+      for (const t of h2 ? targets : []) {
+        if (!t.h2) continue;
+        await h2load(t.h2, round === 0 ? SECONDS : 1, report.signal);
+        const result = await h2load(t.h2, SECONDS, report.signal);
+        report.progress(`round ${round + 1} ${t.name} HTTP/2: ${Math.round(result.rps)} req/s, ${result.errors} errors`);
+        if (!t.best.h2 || result.rps > t.best.h2.rps) t.best.h2 = result;
+      }
     }
-    figures(report, targets, caddy);
+    figures(report, targets, caddy, h2);
     await routeChange(report, cluster);
   } finally {
     for (const proxy of proxies) await proxy.close().catch(() => {});
@@ -233,7 +260,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function figures(report: Report, targets: Target[], caddy: boolean): void {
+function figures(report: Report, targets: Target[], caddy: boolean, h2: boolean): void {
   const p99 = (name: string, proto: "http" | "https") => median(targets.find((t) => t.name === name)!.p99s[proto]);
   const by = (name: string) => targets.find((t) => t.name === name)?.best;
   const nginx = by("nginx")!;
@@ -256,6 +283,13 @@ function figures(report: Report, targets: Target[], caddy: boolean): void {
   const load = `at ~${Math.round(steady("nginx")!.rps / 100) * 100} req/s`;
   report.figure(`HTTP p99 ${load}, Berth vs nginx`, steady("berth")!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: steady("nginx")!.p99Ms, goalRatio: 2 } });
   if (steady("caddy")) report.figure(`HTTP p99 ${load}, Caddy vs nginx`, steady("caddy")!.p99Ms, "ms", { higherIsBetter: false, baseline: { name: "nginx", value: steady("nginx")!.p99Ms } });
+  const streams = `${H2_CONNECTIONS} connections × ${H2_STREAMS} streams`;
+  if (!h2) report.progress("HTTP/2 not measured: h2load is not installed (apt-get install -y nghttp2-client)");
+  else {
+    const mine = berth.h2!;
+    report.figure("HTTP/2 req/s, Berth vs nginx", mine.rps, "req/s", { baseline: { name: "nginx", value: nginx.h2!.rps }, note: mine.errors > 0 ? `${mine.errors} errors!` : streams });
+    if (caddyBest?.h2) report.figure("HTTP/2 req/s, Berth vs Caddy", mine.rps, "req/s", { baseline: { name: "caddy", value: caddyBest.h2.rps } });
+  }
   report.figure("HTTP req/s, Berth in one process", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "before worker processes" });
 }
 
