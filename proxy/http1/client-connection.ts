@@ -64,6 +64,8 @@ export class ClientConnection implements MessageHandler, Http1Client {
     this.parser = new MessageParser("request", ctx.limits.maxHeaderSize, this);
     this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
     socket.setTimeout(ctx.limits.idleTimeoutMs);
+    // Read by the parser itself where the socket allows it; 'data' (which keeps the stream flowing to its 'end') otherwise.
+    this.parser.consume(socket, (result) => this.afterRead(result, undefined));
     socket.on("data", this.onDataBound);
     socket.on("end", this.onEndBound);
     socket.on("close", this.onCloseBound);
@@ -149,12 +151,17 @@ export class ClientConnection implements MessageHandler, Http1Client {
   }
 
   private onData(chunk: Buffer): void {
-    const result = this.parser.execute(chunk);
+    this.afterRead(this.parser.execute(chunk), chunk);
+  }
+
+  /** afterRead handles what parsing one read ended with; `chunk` is the read when it came through the stream. */
+  private afterRead(result: number | ParseError, chunk: Buffer | undefined): void {
     if (typeof result !== "number") return this.parseError(result);
     const upgrade = this.upgrade;
     if (upgrade && upgrade.rest === undefined) {
       // llhttp stopped after the Upgrade request's head: what follows is the tunnel's, not HTTP.
-      upgrade.rest = chunk.subarray(result);
+      upgrade.rest = (chunk ?? this.parser.currentRead()).subarray(result);
+      this.parser.unconsume();
       this.socket.off("data", this.onDataBound);
       this.socket.pause();
       if (this.queue.length === 0) this.handOffWhenRead();
@@ -178,6 +185,7 @@ export class ClientConnection implements MessageHandler, Http1Client {
    * after a `Connection: close` request are just ignored.
    */
   private parseError(error: ParseError): void {
+    this.parser.unconsume();
     this.socket.off("data", this.onDataBound);
     this.closing = true;
     if (error.code !== "HPE_CLOSED_CONNECTION") this.closingStatus = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;

@@ -9,6 +9,7 @@
  * This module is the only place that touches that binding; the rest of the proxy sees `MessageParser`.
  */
 import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +24,9 @@ interface NativeParser {
   execute(data: Buffer): number | ParseError;
   finish(): number | ParseError | undefined;
   close(): void;
+  consume(handle: object): void;
+  unconsume(): void;
+  getCurrentBuffer(): Buffer;
   [callback: number]: unknown;
 }
 
@@ -36,6 +40,7 @@ interface HttpCommon {
     kOnHeadersComplete: number;
     kOnBody: number;
     kOnMessageComplete: number;
+    kOnExecute: number;
     kLenientNone: number;
   };
   methods: readonly string[];
@@ -77,6 +82,7 @@ export const SKIP_BODY = 1;
  */
 export class MessageParser {
   private readonly native: NativeParser;
+  private consumed: Socket | undefined;
   // llhttp hands over headers in batches of 32 pairs before the head completes: collected here.
   private headers: string[] = [];
   private url = "";
@@ -124,6 +130,44 @@ export class MessageParser {
     this.native = native;
   }
 
+  /**
+   * consume makes the parser read the socket itself, as `node:http`'s server does: each read goes from libuv into
+   * llhttp with no Buffer, stream event or JavaScript in between, and `afterRead` is told what each read parsed.
+   * The socket's 'end', 'error' and 'close' events still fire; `socket.pause()` stops reading and
+   * `socket.resume()` starts it again. False when the socket's handle cannot be consumed (read it with `execute`).
+   */
+  consume(socket: Socket, afterRead: (result: number | ParseError) => void): boolean {
+    const handle = (socket as unknown as { _handle?: ConsumableHandle })._handle;
+    if (!handle?.isStreamBase || handle._consumed) return false;
+    handle._consumed = true;
+    const timed = socket as unknown as { _unrefTimer(): void };
+    this.native[HTTPParser.kOnExecute] = (result: number | ParseError) => {
+      // The stream sees no read to restart its timeout on (`setTimeout`), so this does, as `node:http` does.
+      timed._unrefTimer();
+      afterRead(result);
+    };
+    this.native.consume(handle);
+    socket.on("pause", onPause);
+    socket.on("resume", onResume);
+    this.consumed = socket;
+    return true;
+  }
+
+  /** unconsume gives the socket's reads back to its stream (an Upgrade: what follows is not HTTP). */
+  unconsume(): void {
+    const socket = this.consumed;
+    if (!socket) return;
+    this.consumed = undefined;
+    this.native.unconsume();
+    socket.off("pause", onPause);
+    socket.off("resume", onResume);
+  }
+
+  /** currentRead is the read being parsed, while `afterRead` runs. */
+  currentRead(): Buffer {
+    return this.native.getCurrentBuffer();
+  }
+
   execute(data: Buffer): number | ParseError {
     return this.native.execute(data);
   }
@@ -136,6 +180,33 @@ export class MessageParser {
 
   /** close frees the native parser; call it once the connection is gone, outside the parser's own callbacks. */
   close(): void {
+    this.unconsume();
     setImmediate(() => this.native.close());
   }
+}
+
+/** ConsumableHandle is a socket's libuv stream handle (TCP or TLS). */
+interface ConsumableHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
+// A consumed socket's stream never sees the bytes, so pausing it must stop the handle itself (as `node:http` does).
+function onPause(this: Socket): void {
+  const handle = (this as unknown as { _handle?: ConsumableHandle })._handle;
+  if (handle?.reading) {
+    handle.reading = false;
+    handle.readStop();
+  }
+}
+
+// 'resume' comes a tick after `resume()`: a socket paused again since then stays paused.
+function onResume(this: Socket): void {
+  const handle = (this as unknown as { _handle?: ConsumableHandle })._handle;
+  if (this.isPaused() || !handle || handle.reading) return;
+  handle.reading = true;
+  handle.readStart();
 }

@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { MessageParser, type HeadInfo, type MessageHandler } from "./llhttp.ts";
+import { MessageParser, type HeadInfo, type MessageHandler, type ParseError } from "./llhttp.ts";
 
 /**
  * UpstreamUser is the request an upstream connection serves, one at a time: it is handed the connection once
@@ -45,6 +45,8 @@ export class UpstreamConnection implements MessageHandler {
   private readonly owner: ConnectionOwner;
   private readonly timeouts: UpstreamTimeouts;
   private closed = false;
+  /** corked is the client socket corked during the current read (null: none to cork). */
+  private corked: Socket | null | undefined;
 
   constructor(owner: ConnectionOwner, host: string, port: number, timeouts: UpstreamTimeouts, maxHeaderSize: number) {
     this.owner = owner;
@@ -54,6 +56,7 @@ export class UpstreamConnection implements MessageHandler {
     socket.setTimeout(timeouts.connectMs);
     socket.once("connect", () => {
       this.connected = true;
+      this.parser.consume(socket, (result) => this.afterRead(result));
       socket.setTimeout(this.user ? timeouts.activeMs : timeouts.idleMs);
       owner.connected(this);
     });
@@ -89,9 +92,13 @@ export class UpstreamConnection implements MessageHandler {
     return !this.closed && !this.socket.destroyed;
   }
 
-  onMessageBegin(): void {}
+  onMessageBegin(): void {
+    // Bytes while idle are nobody's answer: the connection's state is unknown, so it goes.
+    if (!this.user) this.socket.destroy();
+  }
 
   onHead(head: HeadInfo): number | void {
+    this.corkClient();
     // Upgrade requests are tunnelled and never sent here: a 101 switches this connection away from HTTP with no
     // answer to come, so it fails the request at once (502) instead of being waited past like an interim answer.
     if (head.statusCode === 101) return void this.fail("EUPGRADE");
@@ -99,6 +106,7 @@ export class UpstreamConnection implements MessageHandler {
   }
 
   onBody(chunk: Buffer): void {
+    this.corkClient();
     this.user?.onResponseBody(chunk);
   }
 
@@ -107,13 +115,23 @@ export class UpstreamConnection implements MessageHandler {
   }
 
   private onData(chunk: Buffer): void {
-    const user = this.user;
-    // Bytes while idle are nobody's answer: the connection's state is unknown, so it goes.
-    if (!user) return void this.socket.destroy();
-    const client = user.clientSocket;
-    client?.cork();
-    const result = this.parser.execute(chunk);
-    client?.uncork();
+    this.afterRead(this.parser.execute(chunk));
+  }
+
+  /**
+   * corkClient corks the client's socket at the first piece of a read's response, so that all of the read
+   * leaves in one write when `afterRead` uncorks it.
+   */
+  private corkClient(): void {
+    if (this.corked !== undefined) return;
+    this.corked = this.user?.clientSocket ?? null;
+    this.corked?.cork();
+  }
+
+  private afterRead(result: number | ParseError): void {
+    const corked = this.corked;
+    this.corked = undefined;
+    corked?.uncork();
     if (typeof result !== "number") this.fail(result.code, result);
   }
 

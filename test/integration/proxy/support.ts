@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect as h2connect, constants as h2constants, type ClientHttp2Session, type OutgoingHttpHeaders } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
@@ -20,16 +20,20 @@ export interface Backend {
   /** hits counts the requests it answered. */
   hits: number;
   server: Server;
+  /** unsent is how many response bytes the backend has written that its connections have not sent yet. */
+  unsent(): number;
   close(): Promise<void>;
 }
 
 /** startBackend starts a backend on a free loopback port. `/status/NNN` answers that status; `/stream` sends two chunks
  * without a Content-Length (chunked); `/silent` never answers; `/switch` answers `101 Switching Protocols` to a request
- * that asked for no upgrade (a broken upstream). */
+ * that asked for no upgrade (a broken upstream); `/bytes/N` sends N random bytes with their SHA-256 in `x-sha256`;
+ * `/trickle/N` sends N pieces 100 ms apart; `/digest` reads the body slowly and answers its SHA-256 and length. */
 export async function startBackend(name: string): Promise<Backend> {
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     backend.hits++;
     const status = /^\/status\/(\d{3})/.exec(req.url ?? "")?.[1];
+    if (sentLargeOrSlowly(req, res)) return;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -45,6 +49,11 @@ export async function startBackend(name: string): Promise<Backend> {
       res.end(body);
     });
   });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const upgraded = new Set<Duplex>();
   server.on("upgrade", (req, socket: Duplex) => {
     upgraded.add(socket);
@@ -57,6 +66,7 @@ export async function startBackend(name: string): Promise<Backend> {
     port: (server.address() as AddressInfo).port,
     hits: 0,
     server,
+    unsent: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -65,6 +75,42 @@ export async function startBackend(name: string): Promise<Backend> {
       }),
   };
   return backend;
+}
+
+/** sentLargeOrSlowly answers the backend's `/bytes/N`, `/trickle/N` and `/digest` requests (false: another path). */
+function sentLargeOrSlowly(req: IncomingMessage, res: ServerResponse): boolean {
+  const bytes = /^\/bytes\/(\d+)$/.exec(req.url ?? "")?.[1];
+  if (bytes) {
+    const body = randomBytes(Number(bytes));
+    res.writeHead(200, { "content-length": body.length, "x-sha256": createHash("sha256").update(body).digest("hex") });
+    res.end(body);
+    return true;
+  }
+  const pieces = /^\/trickle\/(\d+)$/.exec(req.url ?? "")?.[1];
+  if (pieces) {
+    res.writeHead(200, { "content-type": "text/plain" });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (++sent < Number(pieces)) return void res.write(`piece ${sent};`);
+      clearInterval(timer);
+      res.end(`piece ${sent}.`);
+    }, 100);
+    res.on("close", () => clearInterval(timer));
+    return true;
+  }
+  if (req.url !== "/digest") return false;
+  // Read 16 KiB at a time, 1 ms apart: a slow reader, so the proxy has to hold its client back.
+  const hash = createHash("sha256");
+  let length = 0;
+  req.on("readable", function read() {
+    const chunk = req.read(16 * 1024) as Buffer | null;
+    if (!chunk) return;
+    hash.update(chunk);
+    length += chunk.length;
+    setTimeout(read, 1);
+  });
+  req.on("end", () => res.end(JSON.stringify({ sha256: hash.digest("hex"), length })));
+  return true;
 }
 
 /** backendBehindProxy starts a backend and a test proxy, both closed when the test ends; the test routes to the backend. */
@@ -114,7 +160,7 @@ export interface Reply {
 }
 
 /** get sends one plain-HTTP request through the proxy with the given Host header (bounded by `timeoutMs`). */
-export function get(port: number, host: string, path = "/", options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent | false; timeoutMs?: number } = {}): Promise<Reply> {
+export function get(port: number, host: string, path = "/", options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: Agent | false; timeoutMs?: number } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: { host, ...options.headers }, agent: options.agent ?? false, timeout: options.timeoutMs ?? 5_000 },
