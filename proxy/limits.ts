@@ -13,12 +13,18 @@ export interface ProxyLimits {
   keepAliveTimeoutMs: number;
   /** idleTimeoutMs closes a connection with no traffic in either direction for this long (a stuck response). */
   idleTimeoutMs: number;
-  /** connectionsCheckingIntervalMs is how often header and request timeouts are checked. */
+  /** connectionsCheckingIntervalMs is how often header, request and keep-alive timeouts, and idle upstream connections, are checked. */
   connectionsCheckingIntervalMs: number;
   /** upstreamTimeoutMs is how long an upstream may stay silent before the request fails with 504. */
   upstreamTimeoutMs: number;
   /** upstreamConnectTimeoutMs bounds connecting to an upstream; past it the next upstream is tried. */
   upstreamConnectTimeoutMs: number;
+  /**
+   * upstreamIdleTimeoutMs closes a kept-alive upstream connection unused this long (checked every
+   * connectionsCheckingIntervalMs), before the upstream's own keep-alive timeout (Node's is 5 s) can race a
+   * request on it.
+   */
+  upstreamIdleTimeoutMs: number;
   /** maxConnections per listener and process; connections beyond it are refused at accept. */
   maxConnections: number;
   /** maxSocketsPerUpstream bounds the connections to one upstream; requests beyond it wait for a free one. */
@@ -37,6 +43,7 @@ export const DEFAULT_LIMITS: Readonly<ProxyLimits> = Object.freeze({
   connectionsCheckingIntervalMs: 1_000,
   upstreamTimeoutMs: 60_000,
   upstreamConnectTimeoutMs: 5_000,
+  upstreamIdleTimeoutMs: 3_000,
   maxConnections: 10_000,
   maxSocketsPerUpstream: 512,
   closeGraceMs: 5_000,

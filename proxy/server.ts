@@ -15,9 +15,6 @@ import { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
 import { normalizeHost, RouteTable, type Route } from "./route-table.ts";
 import { UpgradeProxy, type UpgradeContext } from "./upgrade.ts";
 
-/** UPSTREAM_IDLE_MS closes a kept-alive upstream connection before the upstream's own timeout (Node's is 5 s) can race a request on it. */
-const UPSTREAM_IDLE_MS = 4_000;
-
 /** ListenTarget is where a listener binds: port 0 takes any free port. */
 export interface ListenTarget {
   port: number;
@@ -83,7 +80,7 @@ export class ProxyServer {
       connections: this.limits.maxSocketsPerUpstream,
       activeMs: this.limits.upstreamTimeoutMs,
       connectMs: this.limits.upstreamConnectTimeoutMs,
-      idleMs: UPSTREAM_IDLE_MS,
+      idleMs: this.limits.upstreamIdleTimeoutMs,
       maxHeaderSize: this.limits.maxHeaderSize,
     });
     this.http = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, this.httpCtx));
@@ -177,6 +174,7 @@ export class ProxyServer {
   private checkDeadlines(): void {
     const now = Date.now();
     for (const connection of this.connections) connection.checkDeadline(now);
+    this.pools.sweep(now);
   }
 
   /** decide routes one request: a challenge answer, the proxy's 404/503 page, an HTTPS redirect, or a route. */

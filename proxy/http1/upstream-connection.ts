@@ -16,13 +16,11 @@ export interface UpstreamUser {
   readonly clientSocket: Socket | undefined;
 }
 
-/** UpstreamTimeouts bound a connection's connect, its silence while serving, and its idle time in the pool. */
+/** UpstreamTimeouts bound a connection's connect and its silence while serving (its idle time is the pool's to bound). */
 export interface UpstreamTimeouts {
   connectMs: number;
   /** activeMs: an upstream silent this long while it serves a request fails it (504). */
   activeMs: number;
-  /** idleMs: a kept-alive connection unused this long is closed, before the upstream's own keep-alive timeout closes it. */
-  idleMs: number;
 }
 
 /** ConnectionOwner is the pool the connection belongs to: told when it connected and when it is gone. */
@@ -41,23 +39,25 @@ export class UpstreamConnection implements MessageHandler {
   user: UpstreamUser | undefined;
   /** connected: the TCP connect completed. */
   connected = false;
+  /** idleSince is when the connection last went idle in the pool (ms since the epoch). */
+  idleSince = 0;
   private readonly parser: MessageParser;
   private readonly owner: ConnectionOwner;
-  private readonly timeouts: UpstreamTimeouts;
   private closed = false;
   /** corked is the client socket corked during the current read (null: none to cork). */
   private corked: Socket | null | undefined;
 
   constructor(owner: ConnectionOwner, host: string, port: number, timeouts: UpstreamTimeouts, maxHeaderSize: number) {
     this.owner = owner;
-    this.timeouts = timeouts;
     this.parser = new MessageParser("response", maxHeaderSize, this);
     const socket = connect({ host, port, noDelay: true });
     socket.setTimeout(timeouts.connectMs);
     socket.once("connect", () => {
       this.connected = true;
       this.parser.consume(socket, (result) => this.afterRead(result));
-      socket.setTimeout(this.user ? timeouts.activeMs : timeouts.idleMs);
+      // One timeout for the connection's life, restarted by every read and write: set per request, it would cost
+      // a timer each time. While idle it never fires first, since the pool closes idle connections long before.
+      socket.setTimeout(timeouts.activeMs);
       owner.connected(this);
     });
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -71,15 +71,13 @@ export class UpstreamConnection implements MessageHandler {
   /** serve hands the connection to a request and writes nothing yet: the user writes its request. */
   serve(user: UpstreamUser): void {
     this.user = user;
-    if (!this.connected) return;
-    this.socket.setTimeout(this.timeouts.activeMs);
-    user.onUpstream(this);
+    if (this.connected) user.onUpstream(this);
   }
 
-  /** rest marks the connection idle in the pool. */
-  rest(): void {
+  /** rest marks the connection idle in the pool, from `now`. */
+  rest(now: number): void {
     this.user = undefined;
-    this.socket.setTimeout(this.timeouts.idleMs);
+    this.idleSince = now;
   }
 
   /** discard closes the connection without telling its user (who gave it up: the client went away). */

@@ -5,6 +5,8 @@ import { UpstreamConnection, type ConnectionOwner, type UpstreamTimeouts, type U
 export interface UpstreamPoolOptions extends UpstreamTimeouts {
   /** connections bounds the open connections to one upstream; requests beyond it queue for a free one. */
   connections: number;
+  /** idleMs: a kept-alive connection unused this long is closed (by `sweep`), before the upstream's own keep-alive timeout can race a request on it. */
+  idleMs: number;
   maxHeaderSize: number;
 }
 
@@ -48,8 +50,16 @@ export class UpstreamPool implements ConnectionOwner {
     if (!reusable || this.closing || !connection.usable) return connection.discard();
     const next = this.waiting.shift();
     if (next) return connection.serve(next);
-    connection.rest();
+    connection.rest(Date.now());
     this.idle.push(connection);
+  }
+
+  /** sweep closes the connections idle since before `now - idleMs`: the oldest, at the bottom of the stack. */
+  sweep(now: number): void {
+    const expired = now - this.options.idleMs;
+    let count = 0;
+    while (count < this.idle.length && this.idle[count]!.idleSince <= expired) count++;
+    for (const connection of this.idle.splice(0, count)) connection.discard();
   }
 
   connected(connection: UpstreamConnection): void {
@@ -106,6 +116,11 @@ export class UpstreamPools {
     let pool = this.pools.get(key);
     if (!pool) this.pools.set(key, (pool = new UpstreamPool(upstream, this.options)));
     return pool;
+  }
+
+  /** sweep closes every pool's connections idle for longer than `idleMs` (called every few hundred ms to a second). */
+  sweep(now: number): void {
+    for (const pool of this.pools.values()) pool.sweep(now);
   }
 
   /** retain closes the pools of upstreams that no route lists any more. */

@@ -9,11 +9,13 @@
  * proxy's own added latency. The backend is an nginx instance of its own answering a 12-byte body, so the
  * backend costs every proxy the same. Targets run in alternating rounds after a warm-up: throughput is each
  * target's best round, and the p99 at saturation the median of its rounds, since one round's tail moves with
- * whatever else the machine's cores ran in those seconds (4.5–7.7 ms over five rounds of one build). Missing
+ * whatever else the machine's cores ran in those seconds (4.5–7.7 ms over five rounds of one build). The CPU
+ * time each target's processes spend per request (user + system, from /proc) is reported too: it moves less
+ * between runs than a p99 does, and is what a proxy's latency on a loaded machine grows with. Missing
  * nginx, caddy or h2load is said in the figures' notes (install: `apt-get install -y nginx-light caddy wrk nghttp2-client`). Every process started is stopped.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,11 +158,36 @@ interface Target {
   p99s: { http: number[]; https: number[] };
   /** steady is the best (lowest) p99 under the steady load, over plain HTTP. */
   steady?: WrkResult;
+  /** pids are the processes that serve the target (nginx's workers, Caddy, Berth's workers), read for CPU time. */
+  pids: () => Promise<number[]>;
+  /** cpuPerRequest are every plain-HTTP round's CPU microseconds (user + system) per request at saturation. */
+  cpuPerRequest: number[];
 }
 
 /** measured starts a target's results empty. */
-function measured(): Pick<Target, "best" | "p99s"> {
-  return { best: {}, p99s: { http: [], https: [] } };
+function measured(pids: () => Promise<number[]>): Pick<Target, "best" | "p99s" | "pids" | "cpuPerRequest"> {
+  return { best: {}, p99s: { http: [], https: [] }, pids, cpuPerRequest: [] };
+}
+
+/** CLOCK_TICKS is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** cpuSeconds sums the user and system CPU time of processes (threads included), from /proc/PID/stat. */
+async function cpuSeconds(pids: number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    // The command name (field 2) may hold spaces: the fields that follow start after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** childrenOf lists a process's children (nginx's master → its workers). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return text.split(" ").filter(Boolean).map(Number);
 }
 
 export async function bench(report: Report): Promise<void> {
@@ -185,15 +212,20 @@ export async function bench(report: Report): Promise<void> {
     await writeFile(join(dir, "key.pem"), certificate.key, { mode: 0o600 });
     const steadyScript = join(dir, "steady.lua");
     await writeFile(steadyScript, `function delay() return ${STEADY_DELAY_MS} end\n`);
+    let nginxProxy: ChildProcess | undefined;
+    let caddyProcess: ChildProcess | undefined;
     for (const role of ["backend", "proxy"] as const) {
       const prefix = join(dir, `nginx-${role}`);
       await mkdir(prefix);
       await writeFile(join(prefix, "nginx.conf"), nginxConfig(prefix, dir, role));
-      children.push(spawn("nginx", ["-c", join(prefix, "nginx.conf"), "-p", prefix], { stdio: "ignore" }));
+      const nginx = spawn("nginx", ["-c", join(prefix, "nginx.conf"), "-p", prefix], { stdio: "ignore" });
+      children.push(nginx);
+      if (role === "proxy") nginxProxy = nginx;
     }
     if (caddy) {
       await writeFile(join(dir, "Caddyfile"), caddyConfig(dir));
-      children.push(spawn("caddy", ["run", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdio: "ignore", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } }));
+      caddyProcess = spawn("caddy", ["run", "--config", join(dir, "Caddyfile"), "--adapter", "caddyfile"], { stdio: "ignore", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+      children.push(caddyProcess);
     }
     const workers = availableParallelism();
     const options = { http: { port: 0, host: HOST }, https: { port: 0, host: HOST }, fallback: certificate, logger: silentLogger() };
@@ -206,10 +238,10 @@ export async function bench(report: Report): Promise<void> {
     await single.setRoutes(routes);
 
     const targets: Target[] = [
-      { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, h2: `https://${HOST}:${PORTS.nginxH2}/`, ...measured() },
-      ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, h2: `https://${HOST}:${PORTS.caddyTls}/`, ...measured() }] : []),
-      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, h2: `https://${HOST}:${cluster.httpsPort}/`, ...measured() },
-      { name: "berth-1-process", http: `http://${HOST}:${single.httpPort}/`, ...measured() },
+      { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, h2: `https://${HOST}:${PORTS.nginxH2}/`, ...measured(() => childrenOf(nginxProxy!.pid!)) },
+      ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, h2: `https://${HOST}:${PORTS.caddyTls}/`, ...measured(async () => [caddyProcess!.pid!]) }] : []),
+      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, h2: `https://${HOST}:${cluster.httpsPort}/`, ...measured(async () => cluster.pids) },
+      { name: "berth-1-process", http: `http://${HOST}:${single.httpPort}/`, ...measured(async () => [process.pid]) },
     ];
     for (const t of targets) for (const url of [t.http, t.https]) if (url) await waitFor(url);
     report.progress(`${workers} worker(s); wrk -t1 -c${CONNECTIONS}, ${ROUNDS} round(s) of ${SECONDS} s per target and protocol; backend: nginx (${BACKEND_WORKERS} worker(s)) return 200`);
@@ -220,8 +252,12 @@ export async function bench(report: Report): Promise<void> {
           if (!url) continue;
           // Warm-up, as long as a measurement the first time, when JIT compilers and heaps are still cold.
           await wrk(url, round === 0 ? SECONDS : 1, report.signal);
+          const pids = await t.pids();
+          const cpuBefore = await cpuSeconds(pids);
           const result = await wrk(url, SECONDS, report.signal);
-          report.progress(`round ${round + 1} ${t.name} ${proto}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors`);
+          const cpuUs = ((await cpuSeconds(pids)) - cpuBefore) * 1e6 / (result.rps * SECONDS);
+          if (proto === "http") t.cpuPerRequest.push(cpuUs);
+          report.progress(`round ${round + 1} ${t.name} ${proto}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} µs CPU/request, ${result.errors} errors`);
           if (!t.best[proto] || result.rps > t.best[proto]!.rps) t.best[proto] = result;
           t.p99s[proto].push(result.p99Ms);
         }
@@ -291,6 +327,11 @@ function figures(report: Report, targets: Target[], caddy: boolean, h2: boolean)
     if (caddyBest?.h2) report.figure("HTTP/2 req/s, Berth vs Caddy", mine.rps, "req/s", { baseline: { name: "caddy", value: caddyBest.h2.rps } });
   }
   report.figure("HTTP req/s, Berth in one process", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "before worker processes" });
+  // CPU per request moves less between runs than p99 does: it says how much work each proxy spends on a request.
+  const cpu = (name: string) => median(targets.find((t) => t.name === name)!.cpuPerRequest);
+  const cpuNote = `user + system, at saturation, median of ${ROUNDS} round(s)`;
+  report.figure("HTTP CPU per request, Berth vs nginx", cpu("berth"), "µs", { higherIsBetter: false, baseline: { name: "nginx", value: cpu("nginx") }, note: cpuNote });
+  if (caddy) report.figure("HTTP CPU per request, Caddy vs nginx", cpu("caddy"), "µs", { higherIsBetter: false, baseline: { name: "nginx", value: cpu("nginx") }, note: cpuNote });
 }
 
 /** routeChange measures a Domain applied to the store → the first 200 through the proxy (goal: under 1 s). */

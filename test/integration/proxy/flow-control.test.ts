@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { backendBehindProxy, get, LIMIT, route, upstreamsOf } from "./support.ts";
+import { backendBehindProxy, eventually, get, LIMIT, route, upstreamsOf } from "./support.ts";
 
 const MiB = 1024 * 1024;
 
@@ -123,4 +123,16 @@ test("bytes that keep flowing keep a request alive past the idle and upstream ti
 
   // And an upstream silent for longer than its timeout still fails the request (before the client's idle timeout).
   assert.equal((await get(proxy.httpPort, "trickle.test", "/silent")).status, 504);
+});
+
+test("a kept-alive upstream connection is reused while busy and closed once idle for upstreamIdleTimeoutMs", LIMIT, async (t) => {
+  const { backend, proxy } = await backendBehindProxy(t, "idle", { upstreamIdleTimeoutMs: 300, connectionsCheckingIntervalMs: 50 });
+  await proxy.setRoutes([route("idle.test", upstreamsOf(backend))]);
+  for (let i = 0; i < 5; i++) assert.equal((await get(proxy.httpPort, "idle.test", `/${i}`)).status, 200);
+  assert.equal(backend.connections(), 1, "one kept-alive connection served the requests one after another");
+  const idleSince = Date.now();
+  await eventually(() => assert.equal(backend.connections(), 0), 3_000);
+  const closedAfter = Date.now() - idleSince;
+  assert.ok(closedAfter >= 250 && closedAfter < 1_500, `closed ${closedAfter} ms after its last answer`);
+  assert.equal((await get(proxy.httpPort, "idle.test", "/again")).status, 200, "the next request gets a new connection");
 });

@@ -22,6 +22,8 @@ export interface Backend {
   server: Server;
   /** unsent is how many response bytes the backend has written that its connections have not sent yet. */
   unsent(): number;
+  /** connections is how many connections to the backend are open. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startBackend(name: string): Promise<Backend> {
     hits: 0,
     server,
     unsent: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0),
+    connections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
