@@ -5,14 +5,56 @@
  * from what the parser saw.
  */
 
+/**
+ * HeaderNames classifies header names, in any case, without lowercasing them: a lowercased copy of every name
+ * of every head (a new string, hashed again for a Set lookup) was a measurable share of the proxy's work per
+ * request. Names are looked up among the few of the same length.
+ */
+class HeaderNames<Role> {
+  private readonly byLength: Array<Array<[lower: string, role: Role]> | undefined> = [];
+
+  constructor(roles: Record<string, Role>) {
+    for (const [lower, role] of Object.entries(roles)) (this.byLength[lower.length] ??= []).push([lower, role]);
+  }
+
+  /** roleOf is the role of `name` (compared ignoring case), or undefined for a name not listed. */
+  roleOf(name: string): Role | undefined {
+    const candidates = this.byLength[name.length];
+    if (candidates) for (const [lower, role] of candidates) if (equalsLowercase(name, lower)) return role;
+    return undefined;
+  }
+}
+
+/** equalsLowercase compares `text` with a lowercase string, ignoring the case of ASCII letters. */
+export function equalsLowercase(text: string, lower: string): boolean {
+  if (text.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = text.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && (c + 32 !== l || l < 97 || l > 122)) return false;
+  }
+  return true;
+}
+
 /** HOP_BY_HOP describe one connection, not the message, plus Proxy-Connection. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"]);
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization"];
 
-/** NOT_FORWARDED: `Expect: 100-continue` is answered by the proxy itself. */
-const NOT_FORWARDED = new Set(["expect"]);
+/**
+ * REQUEST_HEADERS are the request headers not passed upstream as they are: hop-by-hop ones; `Expect:
+ * 100-continue`, which the proxy answers itself; `X-Forwarded-Proto`/`-Host`/`-Port`, which the proxy sets from
+ * what it saw; and `X-Forwarded-For`, which it appends the client's address to.
+ */
+const REQUEST_HEADERS = new HeaderNames<"drop" | "forwarded-for">({
+  ...Object.fromEntries(HOP_BY_HOP.map((name) => [name, "drop" as const])),
+  expect: "drop",
+  "x-forwarded-proto": "drop",
+  "x-forwarded-host": "drop",
+  "x-forwarded-port": "drop",
+  "x-forwarded-for": "forwarded-for",
+});
 
-/** FORWARDED are set by the proxy from what it saw; what a client sends for them is replaced (For is appended to). */
-const FORWARDED = new Set(["x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"]);
+/** RESPONSE_HEADERS are the response headers not passed to the client: the hop-by-hop ones. */
+const RESPONSE_HEADERS = new HeaderNames<"drop">(Object.fromEntries(HOP_BY_HOP.map((name) => [name, "drop" as const])));
 
 /** BodyFraming is how a request's body is framed: none, a Content-Length, or chunks. */
 export type BodyFraming = "none" | "length" | "chunked";
@@ -36,10 +78,10 @@ export function requestFacts(raw: readonly string[]): RequestFacts {
   let body: BodyFraming = "none";
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 4 && host === undefined && name.toLowerCase() === "host") host = raw[i + 1]!;
-    else if (name.length === 6 && name.toLowerCase() === "expect") expectContinue = raw[i + 1]!.toLowerCase() === "100-continue";
-    else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") body = "chunked";
-    else if (name.length === 14 && body === "none" && name.toLowerCase() === "content-length") body = "length";
+    if (host === undefined && equalsLowercase(name, "host")) host = raw[i + 1]!;
+    else if (equalsLowercase(name, "expect")) expectContinue = equalsLowercase(raw[i + 1]!, "100-continue");
+    else if (equalsLowercase(name, "transfer-encoding")) body = "chunked";
+    else if (body === "none" && equalsLowercase(name, "content-length")) body = "length";
   }
   return { host: host ?? "", expectContinue, body };
 }
@@ -62,12 +104,12 @@ export function upstreamRequestHead(method: string, url: string, raw: readonly s
   const extra = connectionTokens(raw);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (lower === "x-forwarded-for") {
+    const role = REQUEST_HEADERS.roleOf(name);
+    if (role === "forwarded-for") {
       forwardedFor = forwardedFor === undefined ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || NOT_FORWARDED.has(lower) || FORWARDED.has(lower) || extra?.has(lower)) continue;
+    if (role === "drop" || extra?.has(name.toLowerCase())) continue;
     head += `${name}: ${raw[i + 1]!}\r\n`;
   }
   head += `X-Forwarded-For: ${forwardedFor === undefined ? from.clientAddress : `${forwardedFor}, ${from.clientAddress}`}\r\n`;
@@ -92,7 +134,7 @@ export function clientResponseHead(statusCode: number, statusMessage: string, ra
   const extra = connectionTokens(raw);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (endToEnd(name.toLowerCase(), extra)) head += `${name}: ${raw[i + 1]!}\r\n`;
+    if (endToEnd(name, extra)) head += `${name}: ${raw[i + 1]!}\r\n`;
   }
   if (framing === "chunked") head += "Transfer-Encoding: chunked\r\n";
   if (close) head += "Connection: close\r\n";
@@ -110,26 +152,28 @@ export function upgradeRequestHead(method: string, url: string, versionMinor: nu
   return `${head}\r\n`;
 }
 
-/** hasHeader says whether a raw header list names `lower` (a lowercase name). */
+/** hasHeader says whether a raw header list names `lower` (a lowercase name), in any case. */
 export function hasHeader(raw: readonly string[], lower: string): boolean {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === lower.length && raw[i]!.toLowerCase() === lower) return true;
+  for (let i = 0; i < raw.length; i += 2) if (equalsLowercase(raw[i]!, lower)) return true;
   return false;
 }
 
-/** endToEnd says whether a response header, by its lowercase name, is passed on: neither hop-by-hop nor named by a Connection header (`extra`). */
-export function endToEnd(lower: string, extra: Set<string> | undefined): boolean {
-  return !HOP_BY_HOP.has(lower) && !extra?.has(lower);
+/**
+ * endToEnd says whether a response header, by its name in any case, is passed on: neither hop-by-hop nor named
+ * by a Connection header (`extra`, lowercase tokens).
+ */
+export function endToEnd(name: string, extra: Set<string> | undefined): boolean {
+  return RESPONSE_HEADERS.roleOf(name) === undefined && !extra?.has(name.toLowerCase());
 }
 
 /** connectionTokens are the extra hop-by-hop header names the Connection headers list (`Connection: close, X-Foo`). */
 export function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
-    const value = raw[i + 1]!.toLowerCase();
-    if (value === "keep-alive" || value === "close") continue;
-    for (const token of value.split(",")) {
+    if (!equalsLowercase(raw[i]!, "connection")) continue;
+    const value = raw[i + 1]!;
+    if (equalsLowercase(value, "keep-alive") || equalsLowercase(value, "close")) continue;
+    for (const token of value.toLowerCase().split(",")) {
       const t = token.trim();
       if (t && t !== "keep-alive" && t !== "close") (tokens ??= new Set()).add(t);
     }
