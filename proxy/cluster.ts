@@ -34,10 +34,13 @@ const MAX_RESPAWN_DELAY_MS = 30_000;
 
 /**
  * ProxyCluster serves from worker processes, one per core, forked through node:cluster with `SCHED_NONE`: the
- * primary (the daemon) binds each listening socket once and shares it, and the kernel spreads connections over
- * the workers. The daemon keeps the desired state (routes, certificates, challenge tokens) and sends each
- * change to every worker; an update resolves once every live worker has acknowledged it. A worker that dies
- * is replaced (with backoff) and starts with the full current state, applied before it listens.
+ * primary (the daemon) binds each listening socket once and shares it, and whichever worker wakes first accepts.
+ * The spread is uneven under a burst of connects (libuv accepts while any are pending: 9/55 to 32/32 of 64 wrk
+ * connections over two workers), but the daemon's event loop stays off the accept path, where `SCHED_RR` would
+ * put it; one `reusePort` listener per worker would spread them evenly, and needs Node 22.12 or later.
+ * The daemon keeps the desired state (routes, certificates, challenge tokens) and sends each change to every
+ * worker; an update resolves once every live worker has acknowledged it. A worker that dies is replaced (with
+ * backoff) and starts with the full current state, applied before it listens.
  */
 export class ProxyCluster implements ProxyControl {
   private readonly options: ProxyClusterOptions;
