@@ -1,7 +1,7 @@
 import { ageOf } from "../../human-duration.ts";
 import { errorLine, isNotFound, ServerError, UsageError } from "../errors.ts";
 import { TABLE_ACCEPT, type ApiClient } from "../http-client.ts";
-import { GROUP, kindNames, parseRefs, resourcePath, type KindName } from "../kind-names.ts";
+import { GROUP, kindNames, parseRefs, resolveKind, resourcePath, type KindName } from "../kind-names.ts";
 import { asList, formatObject, nameOf, type ObjectFormat } from "../output/objects.ts";
 import { TablePrinter, tableView, type ServerTable } from "../output/table.ts";
 import type { CliSession } from "../session.ts";
@@ -41,6 +41,8 @@ function targetsOf(args: string[]): Target[] {
     if (args.length > 1) throw new UsageError(`"all" lists every kind; it takes no names`);
     return kindNames.map((kind) => ({ kind, names: [] }));
   }
+  // kubectl's `get apps,domains [NAME...]`: each kind listed, or the names looked up in each.
+  if (args[0]?.includes(",") && !args[0].includes("/")) return [...new Set(args[0].split(",").map(resolveKind))].map((kind) => ({ kind, names: args.slice(1) }));
   const { kind, refs } = parseRefs(args);
   if (kind && refs.length === 0) return [{ kind, names: [] }];
   const targets: Target[] = [];
@@ -92,7 +94,8 @@ async function fetchTarget(client: ApiClient, session: CliSession, target: Targe
 export async function runGet(session: CliSession, args: string[], options: Record<string, unknown>): Promise<number> {
   const opts = options as GetOptions;
   const targets = targetsOf(args);
-  const all = args[0]?.toLowerCase() === "all";
+  // Several kinds (`all`, `apps,domains`, `app/web db/main`) print one table per kind, names prefixed with their type.
+  const several = new Set(targets.map((t) => t.kind)).size > 1;
   const named = targets.every((t) => t.names.length > 0);
   if (opts.watch && (targets.length !== 1 || targets[0]!.names.length > 1)) throw new UsageError("watch is only supported on one kind, or one object, at a time");
   if (opts.allNamespaces && named) throw new UsageError("a resource cannot be retrieved by name across all namespaces");
@@ -115,9 +118,9 @@ export async function runGet(session: CliSession, args: string[], options: Recor
     } else {
       const rows = fetched.tables.flatMap((t) => t.rows ?? []);
       if (rows.length === 0) continue;
-      const view = tableView({ ...fetched.tables[0]!, rows }, { wide: format === "wide", withNamespace: namespace === undefined, ...(all ? { namePrefix: `${target.kind.singular}.${GROUP}/` } : {}) });
-      // `get all` prints one table per kind, each aligned on its own, separated by a blank line.
-      session.io.out(`${printed && all ? "\n" : ""}${(all ? new TablePrinter() : printer).format([view.headers, ...view.rows])}`);
+      const view = tableView({ ...fetched.tables[0]!, rows }, { wide: format === "wide", withNamespace: namespace === undefined, ...(several ? { namePrefix: `${target.kind.singular}.${GROUP}/` } : {}) });
+      // Each kind's table is aligned on its own, separated from the one before by a blank line.
+      session.io.out(`${printed && several ? "\n" : ""}${(several ? new TablePrinter() : printer).format([view.headers, ...view.rows])}`);
       printed = true;
     }
   }

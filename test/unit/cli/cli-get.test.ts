@@ -57,6 +57,19 @@ test("get all lists every kind that has objects, names prefixed with their type"
   assert.match(result.stdout, /\n\nNAME +READY +ENGINE +AGE\ndatabase\.berth\.dev\/main +Unknown +postgres:16 +\d+s\n$/);
 });
 
+test("get apps,databases lists each kind in a table of its own; names are looked up in each kind", async () => {
+  const result = await api.run(["get", "apps,db"]);
+  assert.equal(result.code, 0, result.stderr);
+  const [apps, databases] = result.stdout.split("\n\n");
+  assert.deepEqual(lines(apps!).map((l) => l.split(/ +/)[0]), ["NAME", "app.berth.dev/api", "app.berth.dev/web"]);
+  assert.match(databases!, /^NAME +READY +ENGINE +AGE\ndatabase\.berth\.dev\/main +Unknown +postgres:16 +\d+s\n$/);
+  assert.equal((await api.run(["get", "apps,apps", "-o", "name"])).stdout, "app.berth.dev/api\napp.berth.dev/web\n");
+  const named = await api.run(["get", "apps,databases", "main", "-o", "name"]);
+  assert.deepEqual([named.code, named.stdout, named.stderr], [1, "database.berth.dev/main\n", 'Error from server (NotFound): apps.berth.dev "main" not found\n']);
+  const unknown = await api.run(["get", "apps,pods"]);
+  assert.deepEqual([unknown.code, unknown.stderr], [1, 'error: the server doesn\'t have a resource type "pods"\n']);
+});
+
 test("a missing object or kind is one error line and exit 1", async () => {
   const missing = await api.run(["get", "app", "nope"]);
   assert.deepEqual([missing.code, missing.stderr], [1, 'Error from server (NotFound): apps.berth.dev "nope" not found\n']);
