@@ -58,3 +58,20 @@ export function isConflict(err: unknown): boolean {
 export function isNotModified(err: unknown): boolean {
   return statusCodeOf(err) === 304;
 }
+
+/**
+ * NameConflictError is a Docker object that holds the name Berth wants but whose labels do not prove it belongs
+ * to the object being reconciled (made by hand, by another tool, or by another Berth object). Berth never deletes
+ * or reuses such an object: the owner's controller reports a `NameConflict` condition and waits.
+ */
+export class NameConflictError extends Error {
+  override name = "NameConflictError";
+  readonly objectName: string;
+  /** heldBy is the holder's owner label, when it has one. */
+  readonly heldBy: string | undefined;
+  constructor(what: string, objectName: string, heldBy: string | undefined) {
+    super(`${what} ${objectName} already exists and does not belong to this object${heldBy ? ` (it belongs to ${heldBy})` : " (it has no Berth owner label)"}`);
+    this.objectName = objectName;
+    this.heldBy = heldBy;
+  }
+}

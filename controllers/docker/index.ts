@@ -5,9 +5,12 @@
  */
 export { createDockerClient, pingDocker, type DockerClient } from "./client.ts";
 export { withTimeout, DEFAULT_CALL_TIMEOUT_MS } from "./signals.ts";
-export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError, isNotFound, isConflict, statusCodeOf } from "./errors.ts";
+export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError, NameConflictError, isNotFound, isConflict, statusCodeOf } from "./errors.ts";
+export { NAME_PREFIX, objectName, ownerHash, legacyObjectName } from "./names.ts";
+export { ownedBy, assertOwnedBy } from "./ownership.ts";
 export { LABELS, LABEL_PREFIX, ownerLabels, ownerValue, parseOwner, ownerFilter, kindFilter, instanceFilter, type OwnerRef } from "./labels.ts";
-export { ensureNamespaceNetwork, removeNamespaceNetwork, namespaceNetworkName } from "./networks.ts";
+export { ensureNamespaceNetwork, removeNamespaceNetwork } from "./networks.ts";
+export { namespaceNetworkName } from "./names.ts";
 export { ensureVolume, listVolumes, removeVolume } from "./volumes.ts";
 export { ensureImage, inspectImage, DEFAULT_PULL_TIMEOUT_MS, type RegistryAuth, type ImageRef } from "./images.ts";
 export {

@@ -3,11 +3,8 @@ import { DockerError, isConflict, isNotFound, statusCodeOf } from "./errors.ts";
 import { LABELS } from "./labels.ts";
 import { withTimeout } from "./signals.ts";
 import { dial } from "./dial.ts";
+import { namespaceNetworkName } from "./names.ts";
 
-/** namespaceNetworkName is the bridge network of a namespace: `berth-<namespace>`. */
-export function namespaceNetworkName(namespace: string): string {
-  return `berth-${namespace}`;
-}
 
 /**
  * ensureNamespaceNetwork creates the namespace's bridge network if it is missing and returns its name. Apps and
