@@ -11,6 +11,7 @@ import { createDockerClient, pingDocker, type DockerClient } from "../controller
 import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
+import { createPreviewsController } from "../controllers/previews/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
@@ -23,6 +24,8 @@ import {
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { hookRoutes } from "../api/routes/hooks.ts";
+import { DeliveryLog } from "../api/hooks/delivery-log.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -77,6 +80,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const api = await startApiServer({
       store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
       extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+      hooks: hookRoutes({
+        store, logger: log.child({ component: "webhooks" }),
+        recorder: new BusEventRecorder({ sink: bus, component: "webhooks", logger: log.child({ component: "events" }) }),
+        deliveries: new DeliveryLog({ file: join(config.dataDir, "webhook-deliveries.json") }),
+      }),
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
@@ -113,6 +121,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       store, informers, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
       ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
     }));
+    manager.add(createPreviewsController({ store, informers, recorder: appEvents, logger: log.child({ component: "previews" }) }));
     await manager.start();
     stops.push(() => manager.stop());
 
