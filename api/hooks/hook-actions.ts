@@ -3,7 +3,7 @@ import { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, refMatches } fro
 import type { ObjectKey, ResourceStore } from "../../store/index.ts";
 import type { EventRecorder } from "../../controllers/events/types.ts";
 import { retryOnConflict } from "../../controllers/runtime/retry-on-conflict.ts";
-import { desiredPreview, previewName, previewOwnedBy, type PullHead } from "../../controllers/previews/preview-app.ts";
+import { desiredPreview, previewName, previewOwnedBy, PREVIEW_UPDATED_ANNOTATION, type PullHead } from "../../controllers/previews/preview-app.ts";
 import type { PushChange } from "./hook-event.ts";
 
 /** Outcome is what a delivery did, for the response: 202 with a message. */
@@ -75,9 +75,13 @@ export async function ensurePreview(deps: HookActionDeps, parent: Resource, head
       deps.recorder?.record(parent, "Warning", "PreviewNameTaken", `pull request ${head.number}: App ${name} exists and is not this App's preview; no preview is made`);
       return { message: `pull request ${head.number} ignored: App ${name} exists and is not a preview of this App` };
     }
+    // Only new commits count as activity for ttl and maxActive: an edited title (Bitbucket reports it as an update) does not.
+    const annotations = { ...existing.metadata.annotations, ...desired.metadata.annotations };
+    const lastMoved = existing.metadata.annotations?.[PREVIEW_UPDATED_ANNOTATION];
+    if (lastMoved && existing.metadata.annotations?.[REQUESTED_COMMIT_ANNOTATION] === head.commit) annotations[PREVIEW_UPDATED_ANNOTATION] = lastMoved;
     await deps.store.update({
       ...existing,
-      metadata: { ...existing.metadata, annotations: { ...existing.metadata.annotations, ...desired.metadata.annotations } },
+      metadata: { ...existing.metadata, annotations },
       spec: desired.spec,
     } as Resource);
     deps.recorder?.record(parent, "Normal", "PreviewUpdated", `pull request ${head.number}: preview App ${name} builds ${short(head.commit)}`);

@@ -111,6 +111,8 @@ const gitlab: Provider = {
     const number = Number(attributes.iid);
     const commit = str(obj(attributes.last_commit).id);
     if (!action || !Number.isInteger(number) || number <= 0 || (!commit && action !== "close")) return { type: "ignored", name: `${name} ${String(attributes.action)}` };
+    // An update without `oldrev` changed the title, labels or reviewers, not the commits.
+    if (action === "update" && attributes.oldrev === undefined) return { type: "ignored", name: `${name} update without new commits` };
     return { type: "pull", action, number, headRef: `refs/merge-requests/${number}/head`, commit: commit ?? "" };
   },
 };

@@ -204,6 +204,18 @@ describe("webhooks: what every provider shares", () => {
     assert.equal(preview.metadata.annotations?.[REQUESTED_COMMIT_ANNOTATION], "3".repeat(40));
   });
 
+  it("GitLab: a merge request update moves the preview only when it brings commits (oldrev)", async (t) => {
+    const w = await world(t);
+    const open = fixture("gitlab-merge-request-open");
+    await w.deliver("gitlab", open, signedHeaders("gitlab", open, SECRET, "Merge Request Hook"));
+    const retitled = open.replace('"action": "open"', '"action": "update"').replace(PR_HEAD, "5".repeat(40));
+    assert.match((await w.deliver("gitlab", retitled, signedHeaders("gitlab", retitled, SECRET, "Merge Request Hook"))).json().message, /ignored/);
+    const pushed = retitled.replace('"action": "update"', `"action": "update", "oldrev": "${PR_HEAD}"`);
+    assert.equal((await w.deliver("gitlab", pushed, signedHeaders("gitlab", pushed, SECRET, "Merge Request Hook"))).status, 202);
+    const preview = await w.api.store.get({ kind: "App", namespace: w.namespace, name: "web-pr-7" });
+    assert.equal(preview.metadata.annotations?.[REQUESTED_COMMIT_ANNOTATION], "5".repeat(40));
+  });
+
   it("a replay right after a restart is still caught: the delivery log is kept in a file", async (t) => {
     const dir = await mkdtemp(join(tmpdir(), "berth-deliveries-"));
     t.after(() => rm(dir, { recursive: true, force: true }));

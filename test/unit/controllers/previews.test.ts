@@ -81,6 +81,16 @@ describe("previews end to end: webhook deliveries, the sweep and garbage collect
     assert.ok(events.some((e) => e.reason === "PreviewEvicted" && e.message.includes("web-pr-2")));
   });
 
+  it("an event that brings no new commit is not activity: it does not save a preview from eviction", async (t) => {
+    const w = await world(t, { enabled: true, maxActive: 2 });
+    const sha = "6".repeat(40);
+    await w.open(1, "opened", sha);
+    await w.open(2);
+    await w.open(1, "synchronize", sha); // same head: PR 1 is still the stalest
+    await w.open(3);
+    await eventually(async () => assert.deepEqual(await w.previewNames(), ["web-pr-2", "web-pr-3"]));
+  });
+
   it("turning previews off removes them all", async (t) => {
     const w = await world(t, { enabled: true });
     await w.open(4);
