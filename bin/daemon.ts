@@ -7,8 +7,9 @@ import { openDurableStore, type ResourceStore, type Watch } from "../store/index
 import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
-import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
+import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
+import { createNetworkController } from "../controllers/network/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
@@ -102,7 +103,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     manager.add(createGarbageCollector(store, log, { informers }));
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
-    manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    // One address pool and one creation at a time per namespace network, for every workload controller.
+    const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
+    manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
