@@ -60,7 +60,7 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
 ];
 
-/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else (DESIGN.md §6). */
+/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else. */
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/berth" : join(homedir(), ".berth");
 }

@@ -50,7 +50,7 @@ export interface AppControllerOptions {
 export const DEFAULT_INSTANCE = "default";
 
 /**
- * AppController runs Apps as Docker containers and keeps them so (DESIGN.md §4): replicas of the current
+ * AppController runs Apps as Docker containers and keeps them so (docs/architecture.md): replicas of the current
  * revision behind health checks, rolling or recreating updates, revisions in `status.history`, crash-loop
  * backoff, drift repair from Docker events and resyncs, orphan removal, and cleanup on deletion.
  */
