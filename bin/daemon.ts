@@ -18,7 +18,7 @@ import { startProxy } from "../proxy/start.ts";
 import type { ProxyControl } from "../proxy/control.ts";
 import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
-  BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
+  BusEventRecorder, JetStreamEventLog, connectBus, loadNatsClientAuth, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
 } from "../controllers/events/index.ts";
 import type { ManifestSync } from "../controllers/manifests/index.ts";
@@ -194,11 +194,16 @@ function openStore(config: DaemonConfig, log: Logger): Promise<ResourceStore> {
   });
 }
 
-/** startMessaging starts the embedded nats-server (unless `--nats-url`) and connects the event bus. */
+/**
+ * startMessaging starts the embedded nats-server (unless `--nats-url`) and connects the event bus: with the
+ * embedded server's own credentials, or with `--nats-creds` and `--nats-ca` for a server of the operator's.
+ */
 async function startMessaging(config: DaemonConfig, log: Logger): Promise<{ nats?: EmbeddedNats; bus: EventBus }> {
+  if (!config.natsUrl && (config.natsCreds || config.natsCa)) log.warn("--nats-creds and --nats-ca apply to --nats-url only; the embedded nats-server uses its own credentials");
+  const external = config.natsUrl ? await loadNatsClientAuth({ credsFile: config.natsCreds, caFile: config.natsCa }) : undefined;
   const nats = config.natsUrl ? undefined : await startEmbeddedNats({ dataDir: config.dataDir, logger: log.child({ component: "nats-server" }) });
   try {
-    const bus = await connectBus({ url: config.natsUrl ?? nats!.url, logger: log.child({ component: "bus" }) });
+    const bus = await connectBus({ url: config.natsUrl ?? nats!.url, auth: nats ? nats.auth : external!, logger: log.child({ component: "bus" }) });
     return nats ? { nats, bus } : { bus };
   } catch (error) {
     await nats?.stop();

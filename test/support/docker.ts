@@ -6,8 +6,8 @@ import {
 } from "../../controllers/docker/index.ts";
 
 /**
- * connectTestDocker returns a client for the local Engine, or undefined (after saying so loudly on stderr
- * through the test's diagnostic) when none answers: Docker tests skip rather than fail on a machine without it.
+ * connectTestDocker returns a client for the local Engine, or undefined when none answers: Docker tests then
+ * call dependencyMissing (test/support/ci.ts), which skips them loudly, or fails them under CI.
  */
 export async function connectTestDocker(): Promise<DockerClient | undefined> {
   const docker = await createDockerClient(process.env.BERTH_DOCKER_HOST);
