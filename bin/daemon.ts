@@ -23,7 +23,10 @@ import {
 } from "../controllers/events/index.ts";
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
+import { combineExtensions } from "../api/app.ts";
+import { statsExtension } from "../api/routes/app-stats.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { uiExtension } from "../api/routes/ui.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -71,13 +74,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
     const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
 
-    // The API serves before Docker's client is loaded (only its logs endpoint needs it, and waits for it).
+    // The API serves before Docker's client is loaded (only its logs and stats endpoints need it, and wait for it).
     const dockerLoading = deferred<DockerClient>();
     // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
     let starting: string | undefined = "proxy";
     const api = await startApiServer({
       store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+      extend: combineExtensions(logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }), uiExtension()), readiness: () => starting,
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
