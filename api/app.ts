@@ -18,6 +18,7 @@ import { healthRoutes, type Readiness } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { resourceRoutes } from "./routes/resources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { watchAllRoutes } from "./routes/watch-all.ts";
 import { errorHandler } from "./status.ts";
 import { WatchRegistry } from "./watch-registry.ts";
 
@@ -28,6 +29,13 @@ import { WatchRegistry } from "./watch-registry.ts";
  * express, so an extension cannot take those.
  */
 export type AppExtension = (app: Express, helpers: { authenticate: RequestHandler; logger: Logger }) => void;
+
+/** combineExtensions mounts several AppExtensions, in order, as one. */
+export function combineExtensions(...extensions: AppExtension[]): AppExtension {
+  return (app, helpers) => {
+    for (const extend of extensions) extend(app, helpers);
+  };
+}
 
 /** ApiDependencies are what the API is built from. */
 export interface ApiDependencies {
@@ -58,7 +66,7 @@ const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
  * createApp builds the Kubernetes-style API: a fast route for creates (see fastCreateRoute) in front of an
  * express app that serves everything else, including whatever the fast route leaves to it. In the express app
  * order matters: observation (logs, metrics), health without auth, extensions, then bearer-token auth for
- * everything else, bodies, the generic resource router, tokens, events, discovery, metrics, a 404 Status, and
+ * everything else, bodies, the generic resource router, the all-kinds watch, tokens, events, discovery, metrics, a 404 Status, and
  * the error handler that turns errors into Statuses.
  */
 export function createApp(deps: ApiDependencies): Api {
@@ -85,6 +93,7 @@ export function createApp(deps: ApiDependencies): Api {
   app.use(...bodyParsers());
   // Resources first: they are the hot path; paths whose plural is not a kind fall through to the rest.
   app.use(resourceRoutes(ctx));
+  app.use(watchAllRoutes(ctx));
   app.use(tokenRoutes(deps.tokens));
   app.use(eventRoutes(ctx));
   app.use(discoveryRoutes(berthVersion()));

@@ -49,4 +49,9 @@ timeout --signal=TERM --kill-after=30 "$TIMEOUT" \
 if [ "$status" -eq 124 ]; then echo "test.sh: the tests did not finish within ${TIMEOUT}s" >&2; fi
 echo "==> summary"
 grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$TAP" || echo "# (no summary: the runner was stopped)"
+# A skipped test is a dependency that was missing (or an opt-in test): say how many, and which, so a green run
+# that skipped half the suite does not look like a full one. Under CI=true a missing dependency fails instead.
+skipped="$(grep -cE '^\s*ok [0-9]+ - .* # SKIP' "$TAP" || true)"
+echo "==> skipped tests: ${skipped:-0}"
+grep -E '^\s*ok [0-9]+ - .* # SKIP' "$TAP" | sed -E 's/^\s*ok [0-9]+ - /    /' || true
 exit "$status"
