@@ -128,6 +128,12 @@ describe("detectDockerfile: static sites, commands, nothing", () => {
     assert.equal(instructions(got!.dockerfile).at(-1), 'CMD ["nginx","-g","daemon off;"]');
   });
 
+  it("a committed build output (public/index.html) with nothing to build: that folder is served", async () => {
+    const got = await detect("static-public");
+    assert.equal(got?.stack, "static");
+    assert.ok(instructions(got!.dockerfile).includes("COPY public/ /usr/share/nginx/html"));
+  });
+
   it("a busybox static image: its httpd serves the site", async () => {
     const got = await detect("static-plain", { baseImages: { ...images, static: "local/busybox:1" } });
     const lines = instructions(got!.dockerfile);
