@@ -22,6 +22,7 @@ import {
 } from "../controllers/events/index.ts";
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
+import { AuditLog } from "../api/audit/audit-log.ts";
 import { logsExtension } from "../api/routes/logs.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
@@ -74,8 +75,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const dockerLoading = deferred<DockerClient>();
     // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
     let starting: string | undefined = "proxy";
+    // Users' writes and refused requests, as JSON lines (docs/api-security.md).
+    const audit = await AuditLog.open({ dir: join(config.dataDir, "audit"), logger: log.child({ component: "audit" }) });
+    stops.push(() => audit.close());
     const api = await startApiServer({
-      store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
+      store, eventLog, tokens, audit, maxWatchesPerToken: config.maxWatchesPerToken,
+      logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
       extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
     });
     stops.push(() => api.close());
