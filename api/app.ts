@@ -22,6 +22,7 @@ import { healthRoutes, type Readiness } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { resourceRoutes } from "./routes/resources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { watchAllRoutes } from "./routes/watch-all.ts";
 import { errorHandler } from "./status.ts";
 import { WatchRegistry } from "./watch-registry.ts";
 
@@ -33,6 +34,13 @@ import { WatchRegistry } from "./watch-registry.ts";
  * express, so an extension cannot take those.
  */
 export type AppExtension = (app: Express, helpers: { authenticate: RequestHandler; logger: Logger }) => void;
+
+/** combineExtensions mounts several AppExtensions, in order, as one. */
+export function combineExtensions(...extensions: AppExtension[]): AppExtension {
+  return (app, helpers) => {
+    for (const extend of extensions) extend(app, helpers);
+  };
+}
 
 /** ApiDependencies are what the API is built from. */
 export interface ApiDependencies {
@@ -65,8 +73,8 @@ const DEFAULT_BOOKMARK_INTERVAL_MS = 10_000;
  * createApp builds the Kubernetes-style API: a fast route for creates (see fastCreateRoute) in front of an
  * express app that serves everything else, including whatever the fast route leaves to it. In the express app
  * order matters: observation (logs, metrics, audit), the default-deny gate (a bearer token for every path not
- * on the public allow-list), health, extensions, bodies, the generic resource router, tokens, events, audit,
- * discovery, metrics, a 404 Status, and the error handler that turns errors into Statuses.
+ * on the public allow-list), health, extensions, bodies, the generic resource router, the all-kinds watch,
+ * tokens, events, audit, discovery, metrics, a 404 Status, and the error handler that turns errors into Statuses.
  */
 export function createApp(deps: ApiDependencies): Api {
   const watches = new WatchRegistry(deps.maxWatchesPerToken);
@@ -93,6 +101,7 @@ export function createApp(deps: ApiDependencies): Api {
   app.use(...bodyParsers());
   // Resources first: they are the hot path; paths whose plural is not a kind fall through to the rest.
   app.use(resourceRoutes(ctx));
+  app.use(watchAllRoutes(ctx));
   app.use(tokenRoutes(deps.tokens));
   app.use(eventRoutes(ctx));
   app.use(auditRoutes(deps.audit));

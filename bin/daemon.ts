@@ -7,8 +7,9 @@ import { openDurableStore, type ResourceStore, type Watch } from "../store/index
 import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
-import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
+import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
+import { createNetworkController } from "../controllers/network/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
@@ -23,7 +24,10 @@ import {
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
 import { AuditLog } from "../api/audit/audit-log.ts";
+import { combineExtensions } from "../api/app.ts";
+import { statsExtension } from "../api/routes/app-stats.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { uiExtension } from "../api/routes/ui.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -71,7 +75,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
     const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
 
-    // The API serves before Docker's client is loaded (only its logs endpoint needs it, and waits for it).
+    // The API serves before Docker's client is loaded (only its logs and stats endpoints need it, and wait for it).
     const dockerLoading = deferred<DockerClient>();
     // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
     let starting: string | undefined = "proxy";
@@ -81,7 +85,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const api = await startApiServer({
       store, eventLog, tokens, audit, maxWatchesPerToken: config.maxWatchesPerToken,
       logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+      extend: combineExtensions(logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }), uiExtension()), readiness: () => starting,
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
@@ -107,7 +111,10 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     manager.add(createGarbageCollector(store, log, { informers }));
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
-    manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    // One address pool and one creation at a time per namespace network, for every workload controller.
+    const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
+    manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.

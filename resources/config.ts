@@ -32,6 +32,11 @@ export const daemonConfig = z.strictObject({
     .describe("BaseDomain gives every App with a port a generated Domain `<app>-<namespace>.<baseDomain>`."),
   baseDomainTls: z.enum(["acme", "none"]).default("acme").describe("BaseDomainTls is the TLS mode of generated Domains: `acme` (a certificate per host) or `none` (plain HTTP)."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
+  networkPool: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(\/\d{1,2})?$/, "an IPv4 range such as 10.212.0.0/16, optionally with a subnet size: 10.212.0.0/16/24")
+    .default("10.212.0.0/16/24")
+    .describe("NetworkPool is the address range namespace networks take their subnets from (one /24 each by default)."),
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
   maxWatchesPerToken: z.coerce.number().int().min(1).default(100).describe("MaxWatchesPerToken bounds the watches one API token may hold open at once; more are answered 429."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
@@ -55,12 +60,13 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
   { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
+  { field: "networkPool", flag: "--network-pool", env: "BERTH_NETWORK_POOL" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
   { field: "maxWatchesPerToken", flag: "--max-watches-per-token", env: "BERTH_MAX_WATCHES_PER_TOKEN" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
 ];
 
-/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else (DESIGN.md §6). */
+/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else. */
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/berth" : join(homedir(), ".berth");
 }

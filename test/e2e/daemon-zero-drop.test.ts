@@ -22,7 +22,7 @@ function get(port: number, host: string, agent: Agent): Promise<string> {
   });
 }
 
-/** The requirement of DESIGN.md §4: a rolling update behind a Domain, under constant load through the proxy, drops nothing. */
+/** The requirement of docs/architecture.md: a rolling update behind a Domain, under constant load through the proxy, drops nothing. */
 test(`a 3-replica rolling update under ${RATE_PER_SECOND} req/s through berthd's proxy fails no request`, { timeout: 180_000 }, async (t) => {
   const docker = await connectTestDocker();
   if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);

@@ -42,3 +42,16 @@ export async function cleanupNamespace(docker: DockerClient, namespace: string):
 export function cleanupAfter(t: TestContext, docker: DockerClient, namespace: string): void {
   t.after(() => cleanupNamespace(docker, namespace));
 }
+
+/**
+ * requireTestDocker returns a client for the local Engine, and fails the test (never skips it) when none
+ * answers: the test command starts Docker (scripts/start-docker.sh), so a missing Engine is a broken set-up.
+ */
+export async function requireTestDocker(t: TestContext): Promise<DockerClient> {
+  const docker = await connectTestDocker();
+  if (!docker) {
+    t.diagnostic(SKIP_NO_DOCKER);
+    throw new Error("no Docker Engine answers: run scripts/start-docker.sh (the test command does)");
+  }
+  return docker;
+}

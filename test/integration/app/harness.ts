@@ -101,7 +101,7 @@ export function condition(obj: Resource | undefined, type: string) {
   return obj?.status?.conditions?.find((c) => c.type === type);
 }
 
-/** isReady: converged, as DESIGN.md defines it (observedGeneration = generation and Ready=True). */
+/** isReady: converged, as docs/architecture.md defines it (observedGeneration = generation and Ready=True). */
 export function isReady(obj: Resource | undefined): boolean {
   return !!obj && obj.status?.observedGeneration === obj.metadata.generation && condition(obj, "Ready")?.status === "True";
 }
