@@ -85,7 +85,6 @@ export function createApp(deps: ApiDependencies): Api {
     logger: deps.logger,
     watches,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS,
-    ...(deps.audit ? { audit: deps.audit } : {}),
   };
   const metrics = new ApiMetrics(deps.store, watches);
   const app = express();

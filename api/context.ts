@@ -3,7 +3,6 @@ import type { Logger } from "pino";
 import type { EventLog } from "../controllers/events/types.ts";
 import { NotFoundError, kinds, type KindDefinition } from "../resources/index.ts";
 import type { ResourceStore } from "../store/index.ts";
-import type { AuditLog } from "./audit/audit-log.ts";
 import type { TokenStore } from "./auth/token-store.ts";
 import type { Verb } from "./auth/authorize.ts";
 import type { Target } from "./status.ts";
@@ -18,8 +17,6 @@ export interface ApiContext {
   watches: WatchRegistry;
   /** bookmarkIntervalMs is the period of BOOKMARK events on watches that allow them. */
   bookmarkIntervalMs: number;
-  /** audit records users' writes and refused requests (absent: no audit log). */
-  audit?: AuditLog;
 }
 
 /** Scope is what a resource URL names: a kind, maybe a namespace (absent: all namespaces), maybe an object. */
