@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { loadDaemonConfig } from "../../../resources/config.ts";
 import { eventually } from "../../support/daemon.ts";
 import type { WatchLines } from "../../support/https-client.ts";
 import { withApi } from "./fixtures.ts";
@@ -33,4 +34,11 @@ test("a token over its cap of open watches gets 429 TooManyRequests; other token
     else again.close();
     return again.status === 200;
   }, { what: "a watch slot to be free again", timeoutMs: 5000, intervalMs: 100 });
+});
+
+test("berthd's --max-watches-per-token (BERTH_MAX_WATCHES_PER_TOKEN) defaults to 100 and must be a positive integer", () => {
+  assert.equal(loadDaemonConfig([], {}).maxWatchesPerToken, 100);
+  assert.equal(loadDaemonConfig(["--max-watches-per-token", "7"], {}).maxWatchesPerToken, 7);
+  assert.equal(loadDaemonConfig([], { BERTH_MAX_WATCHES_PER_TOKEN: "12" }).maxWatchesPerToken, 12);
+  assert.throws(() => loadDaemonConfig(["--max-watches-per-token=0"], {}), /--max-watches-per-token/);
 });
