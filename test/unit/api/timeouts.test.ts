@@ -43,8 +43,10 @@ test("a client that sends its headers byte by byte too slowly is cut off at the 
   assert.equal(event.type, "ADDED");
 });
 
-test("a connection that sends nothing after its request is closed at the idle timeout", async (t) => {
-  const { api } = await withApi(t, { timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 500, idleMs: 1500 } });
+test("a connection that sends nothing after its request is closed at the idle timeout; a silent watch is not", async (t) => {
+  const { api, client } = await withApi(t, { timeouts: { headersMs: 1000, requestMs: 2000, keepAliveMs: 500, idleMs: 1500 } });
+  const watch = await client.watch("/apis/berth.dev/v1/namespaces/default/apps?watch=1");
+  t.after(() => watch.close());
   const { hostname, port } = new URL(api.url);
   const started = Date.now();
   const closedAfter = await new Promise<number>((resolve, reject) => {
@@ -56,4 +58,8 @@ test("a connection that sends nothing after its request is closed at the idle ti
     socket.on("close", () => (clearTimeout(limit), resolve(Date.now() - started)));
   });
   assert.ok(closedAfter < 4000, `an idle keep-alive connection closed after ${closedAfter} ms`);
+  // The watch has been silent for longer than the idle timeout, and still delivers.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await client.post("/apis/berth.dev/v1/namespaces/default/apps", { apiVersion: "berth.dev/v1", kind: "App", metadata: { name: "quiet" }, spec: { image: "nginx" } });
+  assert.equal((await watch.nextMatching((e) => e.object?.metadata?.name === "quiet", 5000)).type, "ADDED");
 });
