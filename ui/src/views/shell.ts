@@ -63,7 +63,7 @@ function Signed({ kinds }: { kinds: KindInfo[] }) {
           const items = [...objects.kind(k.kind).values()];
           const failing = items.filter((o) => healthOf(o) === "Failing").length;
           return html`<li><a href=${listHref(k.plural)} aria-current=${current === k.plural ? "page" : undefined}>
-            ${k.kind}s <span class="count" aria-label=${`${items.length} objects${failing ? `, ${failing} failing` : ""}`}>${items.length}${failing ? html` <span class="count-failing">${failing}!</span>` : null}</span>
+            ${k.kind}s <span class="count">${items.length}<span class="sr-only"> objects</span>${failing ? html` <span class="count-failing">${failing}!<span class="sr-only"> failing</span></span>` : null}</span>
           </a></li>`;
         })}
       </ul>
