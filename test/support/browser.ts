@@ -32,6 +32,11 @@ export async function launchBrowser(t: TestContext, options: { viewport?: { widt
     t.skip(SKIP_NO_CHROMIUM);
     return undefined;
   }
+  return launchChromium(options);
+}
+
+/** launchChromium starts headless chromium with a fresh profile (see launchBrowser); it throws if chromium is missing. */
+export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), "berth-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -23,8 +23,13 @@ export function Shell() {
       setKinds(undefined);
     };
     window.addEventListener("berth:signed-out", onSignedOut);
-    // A token kept from earlier in this tab: check it again (it may have been revoked).
-    if (token()) discoverKinds().then(setKinds, (err: Error) => setError(err.message));
+    // A token kept from earlier in this tab: check it again (it may have been revoked), and meanwhile start
+    // following the objects, so a reload does not wait for one round trip before the other.
+    if (token()) {
+      cache.start();
+      events.start();
+      discoverKinds().then(setKinds, (err: Error) => setError(err.message));
+    }
     return () => window.removeEventListener("berth:signed-out", onSignedOut);
   }, []);
   useEffect(() => {
