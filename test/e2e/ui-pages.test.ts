@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
@@ -9,8 +9,10 @@ import { connectTestDocker, randomNamespace, cleanupAfter, SKIP_NO_DOCKER } from
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { startUiWorld } from "../support/ui-world.ts";
 
-/** SCREENSHOTS is where page screenshots go; BERTH_UI_SCREENSHOTS=docs refreshes docs/ui-overview.png. */
-const SCREENSHOTS = process.env.BERTH_UI_SCREENSHOTS ?? join(tmpdir(), "berth-ui-screenshots");
+/** SCREENSHOTS is where every page's screenshot goes. */
+const SCREENSHOTS = join(tmpdir(), "berth-ui-screenshots");
+/** DOCS, when set (BERTH_UI_SCREENSHOTS=docs), receives the overview's as ui-overview.png, the one README.md shows. */
+const DOCS = process.env.BERTH_UI_SCREENSHOTS;
 
 /** seed is a small installation: a running App with a Domain, a Database with its credentials and a Backup with runs. */
 function seed(namespace: string): string {
@@ -98,9 +100,6 @@ test("every UI page is accessible (axe-core: no serious or critical violation) a
       await browser.close();
     }
   }
-  if (process.env.BERTH_UI_SCREENSHOTS) {
-    const { copyFile } = await import("node:fs/promises");
-    await copyFile(join(SCREENSHOTS, "overview-desktop.png"), join(SCREENSHOTS, "ui-overview.png"));
-  }
+  if (DOCS) await copyFile(join(SCREENSHOTS, "overview-desktop.png"), join(DOCS, "ui-overview.png"));
   t.diagnostic(`screenshots in ${SCREENSHOTS}`);
 });

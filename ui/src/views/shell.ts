@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { signOut, token } from "../lib/api.ts";
+import { ApiError, signOut, token } from "../lib/api.ts";
 import { cache, useCache } from "../lib/cache.ts";
 import { discoverKinds, type KindInfo } from "../lib/discovery.ts";
 import { events } from "../lib/events.ts";
@@ -28,7 +28,7 @@ export function Shell() {
     if (token()) {
       cache.start();
       events.start();
-      discoverKinds().then(setKinds, (err: Error) => setError(err.message));
+      void discoverWithRetry(setKinds, setError);
     }
     return () => window.removeEventListener("berth:signed-out", onSignedOut);
   }, []);
@@ -76,6 +76,25 @@ function Signed({ kinds }: { kinds: KindInfo[] }) {
     <main id="main" tabindex="-1">
       ${!objects.synced ? html`<p class="boot" role="status">Loading objects…</p>` : page(route, kinds, pluralOf)}
     </main>`;
+}
+
+/**
+ * discoverWithRetry reads the kinds, trying again while the API cannot be reached (a restarting daemon, a
+ * network blip): only an answer from the API (a rejected token signs out) stops it.
+ */
+async function discoverWithRetry(onKinds: (kinds: KindInfo[]) => void, onError: (message: string) => void): Promise<void> {
+  for (let attempt = 1; token(); attempt++) {
+    try {
+      onKinds(await discoverKinds());
+      return;
+    } catch (err) {
+      if (err instanceof ApiError) {
+        onError(err.message);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 function page(route: Route, kinds: KindInfo[], pluralOf: (kind: string) => string) {
