@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
+import { generate } from "selfsigned";
 import { launchBrowser, signIn } from "../support/browser.ts";
 import { randomNamespace } from "../support/docker.ts";
 import { startUiWorld, type UiWorld } from "../support/ui-world.ts";
@@ -152,4 +153,33 @@ test("UI backups: a failed run shows its step and error, with the history's size
   const running = { status: { lastRun: { id: "run-3", startedAt: new Date().toISOString(), result: "Running" }, history: [...status.status.history] } };
   assert.equal((await world.admin.patch(path, running, "application/merge-patch+json")).status, 200);
   await page.locator("tr[data-run=run-3]").getByText("Running").waitFor({ timeout: 5_000 });
+});
+
+test("UI domains: a Domain's certificate shows its issuer, expiry and renewal state as the controller reports them", { timeout: 120_000 }, async (t) => {
+  const world = await startUiWorld(t);
+  const namespace = randomNamespace("ui");
+  const host = "shop.ui.test";
+  const pems = await generate([{ name: "commonName", value: "Berth UI Test CA" }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: host }] }],
+  });
+  const data = { "tls.crt": Buffer.from(pems.cert).toString("base64"), "tls.key": Buffer.from(pems.private).toString("base64") };
+  await world.apply([
+    `apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: shop-cert, namespace: ${namespace}}\ntype: kubernetes.io/tls\ndata: ${JSON.stringify(data)}`,
+    `apiVersion: berth.dev/v1\nkind: Domain\nmetadata: {name: shop, namespace: ${namespace}}\nspec: {host: ${host}, appRef: {name: shop}, tls: {mode: secret, secretRef: {name: shop-cert}}}`,
+  ].join("\n---\n"));
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  t.after(() => browser.close());
+  const { page } = browser;
+  await signIn(page, world.url, world.adminToken);
+  await page.evaluate((h) => (location.hash = h), `#/k/domains/${namespace}/shop`);
+  await page.locator("[data-expiry]").waitFor({ timeout: 30_000 });
+  const certificate = page.getByRole("definition").filter({ hasText: "Berth UI Test CA" });
+  assert.equal(await certificate.count(), 1, "the issuer is not shown");
+  assert.match(await page.locator("[data-expiry]").textContent() ?? "", /\(in \d+/);
+  await page.getByText("CertificateLoaded").first().waitFor();
+  // The App it routes to does not exist: the page says why the Domain is not Ready.
+  await page.locator("[data-why]").getByText(/shop/).waitFor();
 });
