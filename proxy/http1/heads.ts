@@ -177,6 +177,26 @@ export function upstreamRequestHead(method: string, url: string, raw: readonly s
 }
 
 /**
+ * upstreamRequestHeaders are the same headers as `upstreamRequestHead` writes, as a flat `[name, value, ...]`
+ * list for `node:http`'s client (the node-http data plane).
+ */
+export function upstreamRequestHeaders(raw: readonly string[], host: string, body: BodyFraming, from: ForwardedFrom): string[] {
+  const headers: string[] = [];
+  let forwardedFor: string | undefined;
+  const extra = connectionTokens(raw);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const role = REQUEST_HEADERS.roleOf(name);
+    if (role === "forwarded-for") forwardedFor = forwardedFor === undefined ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
+    else if (role !== "drop" && !extra?.has(name.toLowerCase())) headers.push(name, raw[i + 1]!);
+  }
+  headers.push("X-Forwarded-For", forwardedFor === undefined ? from.clientAddress : `${forwardedFor}, ${from.clientAddress}`);
+  headers.push("X-Forwarded-Proto", from.proto, "X-Forwarded-Host", host, "X-Forwarded-Port", String(from.port));
+  if (body === "chunked") headers.push("Transfer-Encoding", "chunked");
+  return headers;
+}
+
+/**
  * ResponseFraming is how the client response's body is sent: as the upstream framed it with a Content-Length
  * (or it has none), re-chunked, or delimited by closing the connection (an HTTP/1.0 client and no length).
  */

@@ -83,6 +83,7 @@ async function behindProxy(t: TestContext, plane: DataPlaneName): Promise<{ back
     await proxy.close();
     await backend.close();
   });
+  assert.equal(proxy.server.dataPlane, plane);
   await proxy.setRoutes([route(HOST, [{ id: "recorder", host: "127.0.0.1", port: backend.port }], { tls: true })]);
   return { backend, proxy };
 }

@@ -141,7 +141,7 @@ export function route(host: string, upstreams: RouteSpec["upstreams"], extra: Pa
  * DATA_PLANES are the proxy's two data planes (see proxy/data-plane.ts): tests that cover both loop over them.
  * Tests that do not pass one get the plane BERTH_PROXY_DATA_PLANE selects, llhttp by default.
  */
-export const DATA_PLANES: readonly DataPlaneName[] = ["llhttp"];
+export const DATA_PLANES: readonly DataPlaneName[] = ["llhttp", "node-http"];
 
 /** startTestProxy starts an in-process proxy on free loopback ports with a fresh fallback certificate. */
 export async function startTestProxy(limits?: Partial<ProxyLimits>, dataPlane?: DataPlaneName): Promise<InProcessProxy> {
