@@ -114,9 +114,12 @@ export function requestFacts(raw: readonly string[]): RequestFacts {
   return { host: host ?? "", expectContinue, body, problem };
 }
 
-/** isDigits: 1 to 15 ASCII digits (a length up to 10^15 - 1: no sign, space, list or overflow). */
+/**
+ * isDigits: 1 to 15 ASCII digits (a length up to 10^15 - 1: no sign, space, list or overflow), without leading
+ * zeros: RFC 9110 allows them, but the length goes upstream as sent, and `010` is 8 to a `strtoll(, , 0)`.
+ */
 function isDigits(value: string): boolean {
-  if (value.length === 0 || value.length > 15) return false;
+  if (value.length === 0 || value.length > 15 || (value.length > 1 && value.charCodeAt(0) === 48)) return false;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c < 48 || c > 57) return false;

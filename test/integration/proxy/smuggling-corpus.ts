@@ -1,7 +1,8 @@
 /**
  * The request-smuggling corpus: raw HTTP/1.x requests whose framing, target or headers could be read one way by
  * the proxy and another by an upstream. Each case says where it comes from (the Transfer-Encoding mutations of
- * defparam/smuggler, PortSwigger's request-smuggling research, the RFC clause it breaks) and why it matters.
+ * defparam/smuggler, the bugs http-garden found in real servers (its TROPHIES list, by number), PortSwigger's
+ * request-smuggling research, the RFC clause it breaks) and why it matters.
  *
  * `reject`: the client gets one `400` and the connection closes, and no complete request reaches the upstream.
  * `forward`: exactly one request reaches the upstream, re-framed by the proxy, with `body` as its body; the
@@ -52,13 +53,18 @@ export const SMUGGLING_CORPUS: readonly SmugglingCase[] = [
   { name: "cl-conflicting", source: "RFC 9112 §6.3; PortSwigger CL.CL", why: "two lengths: each side frames the body with a different one", request: post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"), expect: REJECT },
   { name: "cl-list", source: "RFC 9110 §8.6", why: "a list of lengths", request: post("Content-Length: 5, 6\r\n", "hello!"), expect: REJECT },
   { name: "cl-list-equal", source: "RFC 9110 §8.6 (rejected rather than collapsed)", why: "a list of equal lengths is allowed to be collapsed, but upstreams differ", request: post("Content-Length: 5, 5\r\n", "hello"), expect: REJECT },
-  { name: "cl-plus-sign", source: "http-garden", why: "a sign is not a digit: strtol-style parsers accept it", request: post("Content-Length: +5\r\n", "hello"), expect: REJECT },
-  { name: "cl-negative", source: "http-garden", why: "a negative length", request: post("Content-Length: -1\r\n", "hello"), expect: REJECT },
-  { name: "cl-hex", source: "http-garden", why: "0x5 reads as 0 or 5 depending on the parser", request: post("Content-Length: 0x5\r\n", "hello"), expect: REJECT },
-  { name: "cl-inner-space", source: "http-garden", why: "digits with a space between: 5 or 50", request: post("Content-Length: 5 0\r\n", "hello"), expect: REJECT },
-  { name: "cl-empty", source: "http-garden", why: "an empty length: 0 to some, an error to others", request: post("Content-Length: \r\n", ""), expect: REJECT },
-  { name: "cl-overflow", source: "http-garden", why: "a length past 2^64 wraps around in some parsers", request: post("Content-Length: 18446744073709551621\r\n", "hello"), expect: REJECT },
-  { name: "cl-space-before-colon", source: "smuggler space1 (applied to Content-Length)", why: "whitespace between name and colon: ignored by some, a different header to others", request: post("Content-Length : 5\r\n", "hello"), expect: REJECT },
+  { name: "cl-plus-sign", source: "http-garden trophy 10", why: "a sign is not a digit: strtol-style parsers accept it", request: post("Content-Length: +5\r\n", "hello"), expect: REJECT },
+  { name: "cl-negative", source: "http-garden trophy 26", why: "a negative length", request: post("Content-Length: -1\r\n", "hello"), expect: REJECT },
+  { name: "cl-hex", source: "http-garden trophy 32", why: "0x5 reads as 0 or 5 depending on the parser", request: post("Content-Length: 0x5\r\n", "hello"), expect: REJECT },
+  { name: "cl-inner-space", source: "http-garden trophy 29 (longest valid prefix)", why: "digits with a space between: 5 or 50", request: post("Content-Length: 5 0\r\n", "hello"), expect: REJECT },
+  { name: "cl-empty", source: "http-garden trophy 16", why: "an empty length: 0 to some, an error to others", request: post("Content-Length: \r\n", ""), expect: REJECT },
+  { name: "cl-overflow", source: "integer overflow in length parsers", why: "a length past 2^64 wraps around in some parsers", request: post("Content-Length: 18446744073709551621\r\n", "hello"), expect: REJECT },
+  { name: "cl-space-before-colon", source: "http-garden (CVE-2023-40518)", why: "whitespace between name and colon: ignored by some, a different header to others", request: post("Content-Length : 5\r\n", "hello"), expect: REJECT },
+  { name: "cl-leading-zero", source: "http-garden trophy 32 (rejected although RFC 9110 allows it)", why: "010 is 8 to a strtoll(,,0) upstream: the length goes upstream as sent", request: post("Content-Length: 010\r\n", "0123456789"), expect: REJECT },
+  { name: "cl-trailing-garbage", source: "http-garden trophy 29", why: "1Z read as its longest valid prefix, 1", request: post("Content-Length: 1Z\r\n", "Z"), expect: REJECT },
+  { name: "cl-no-colon", source: "http-garden", why: "a header line without a colon: dropped by some, a Content-Length to others", request: post("Content-Length 10\r\n", "0123456789"), expect: REJECT },
+  { name: "cl-name-nel", source: "http-garden (a 0x85 NEL byte stripped as whitespace)", why: "a non-ASCII byte after the name", request: post("Content-Length\x85: 10\r\n", "0123456789"), expect: REJECT },
+  { name: "cl-first-line-fold", source: "http-garden", why: "a tab-led first header line: a fold of the request line to some", request: `GET / HTTP/1.1\r\n\tContent-Length: 1\r\n${H}\r\nX`, expect: REJECT },
   { name: "cl-underscore", source: "CGI header mapping", why: "Content_Length is CONTENT_LENGTH to a CGI-style upstream", request: post("Content_Length: 40\r\nContent-Length: 5\r\n", "hello"), expect: REJECT },
   { name: "get-body-looks-like-request", source: "PortSwigger 'CL.0'", why: "a GET's body is its body, never a second request", request: `GET / HTTP/1.1\r\n${H}Content-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`, expect: { forward: { body: SMUGGLED } } },
   // Transfer-Encoding (the defparam/smuggler mutations, each with a Content-Length as the tool sends them)
@@ -92,10 +98,14 @@ export const SMUGGLING_CORPUS: readonly SmugglingCase[] = [
   { name: "te-space-in-name", source: "smuggler spacejoin1", why: "a space inside a header name", request: clte("Transfer Encoding: chunked"), expect: REJECT },
   { name: "te-after-bare-cr", source: "smuggler x-rout", why: "a bare CR ends the previous header for some parsers", request: clte("X: X\rTransfer-Encoding: chunked"), expect: REJECT },
   { name: "te-after-bare-lf", source: "smuggler x-nout", why: "a bare LF ends the previous header for some parsers", request: clte("X: X\nTransfer-Encoding: chunked"), expect: REJECT },
+  { name: "te-nbsp", source: "http-garden", why: "non-breaking spaces around chunked: stripped by some, an unknown coding to others", request: post("Transfer-Encoding: \xa0chunked\xa0\r\n", "0\r\n\r\n"), expect: REJECT },
+  { name: "te-leading-comma", source: "http-garden trophy 21", why: ",chunked: an empty list element, then chunked", request: clte("Transfer-Encoding: ,chunked"), expect: REJECT },
+  { name: "te-split-name", source: "http-garden", why: "the name broken over two lines", request: clte("Transfer-\r\nEncoding: chunked"), expect: REJECT },
   { name: "te-yelling", source: "smuggler yelling", why: "coding names are case-insensitive: this is plain chunked, framed as such", request: post("TRANSFER-ENCODING: CHUNKED\r\n", "5\r\nhello\r\n0\r\n\r\n"), expect: { forward: { body: "hello" } } },
   { name: "content-encoding-chunked", source: "smuggler contentEnc", why: "Content-Encoding does not frame: the Content-Length does", request: post("Content-Encoding: chunked\r\nContent-Length: 5\r\n", "hello"), expect: { forward: { body: "hello" } } },
   // Line endings and header syntax
   { name: "request-line-bare-lf", source: "RFC 9112 §2.2", why: "a bare LF line ending", request: `GET / HTTP/1.1\nHost: ${CORPUS_HOST}\r\n\r\n`, expect: REJECT },
+  { name: "bare-cr-line", source: "http-garden", why: "a line of a bare CR and a request: the head ends there for some", request: `GET / HTTP/1.1\r\n${H}\rZGET /evil: HTTP/1.1\r\n${H}\r\n`, expect: REJECT },
   { name: "request-line-bare-cr", source: "RFC 9112 §2.2", why: "a bare CR inside the request line", request: `GET /\rx HTTP/1.1\r\nHost: ${CORPUS_HOST}\r\n\r\n`, expect: REJECT },
   { name: "header-bare-lf", source: "RFC 9112 §2.2", why: "headers ending in bare LF", request: `GET / HTTP/1.1\r\nHost: ${CORPUS_HOST}\nX-A: b\n\n`, expect: REJECT },
   { name: "header-obs-fold", source: "RFC 9112 §5.2", why: "a folded header value", request: `GET / HTTP/1.1\r\n${H}X-A: one\r\n two\r\n\r\n`, expect: REJECT },
@@ -108,10 +118,12 @@ export const SMUGGLING_CORPUS: readonly SmugglingCase[] = [
   { name: "bad-version", source: "RFC 9112 §2.3", why: "an HTTP version that is not 1.0 or 1.1", request: `GET / HTTP/1.10\r\n${H}\r\n`, expect: REJECT },
   { name: "lowercase-version", source: "RFC 9112 §2.3", why: "the protocol name is case-sensitive", request: `GET / http/1.1\r\n${H}\r\n`, expect: REJECT },
   // Chunked bodies
-  { name: "chunk-size-overflow", source: "http-garden", why: "a size past 64 bits wraps to a small one in some parsers", request: post("Transfer-Encoding: chunked\r\n", `10000000000000005\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
-  { name: "chunk-size-0x", source: "http-garden", why: "a 0x prefix: 0 to some, 5 to others", request: post("Transfer-Encoding: chunked\r\n", `0x5\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
-  { name: "chunk-size-negative", source: "http-garden", why: "a negative size", request: post("Transfer-Encoding: chunked\r\n", `-5\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
-  { name: "chunk-size-empty", source: "http-garden", why: "an empty size line", request: post("Transfer-Encoding: chunked\r\n", `\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
+  { name: "chunk-size-overflow", source: "integer overflow in chunk-size parsers", why: "a size past 64 bits wraps to a small one in some parsers", request: post("Transfer-Encoding: chunked\r\n", `10000000000000005\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
+  { name: "chunk-size-0x", source: "http-garden trophies 22, 25", why: "a 0x prefix: 0 to some, 5 to others", request: post("Transfer-Encoding: chunked\r\n", `0x5\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
+  { name: "chunk-size-negative", source: "http-garden trophy 25", why: "a negative size", request: post("Transfer-Encoding: chunked\r\n", `-5\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
+  { name: "chunk-size-empty", source: "http-garden trophy 17", why: "an empty size line", request: post("Transfer-Encoding: chunked\r\n", `\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
+  { name: "chunk-size-underscore", source: "http-garden trophies 1, 22 (CVE-2023-47627)", why: "0_2e is 46 to Python's int(), 0 to others", request: post("Transfer-Encoding: chunked\r\n", `0_2e\r\n\r\n${SMUGGLED}`), expect: REJECT },
+  { name: "chunk-ext-cr-ows", source: "http-garden trophies 31, 36", why: "a CR inside the whitespace of a chunk extension ends the line for some", request: post("Transfer-Encoding: chunked\r\n", `5\r\r;ABCD\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
   { name: "chunk-ext-bare-cr", source: "RFC 9112 §7.1.1", why: "a bare CR in a chunk extension ends the size line for some", request: post("Transfer-Encoding: chunked\r\n", `5;a\rb\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
   { name: "chunk-ext-bare-lf", source: "RFC 9112 §7.1.1 (the 'funky chunks' research)", why: "a bare LF in a chunk extension", request: post("Transfer-Encoding: chunked\r\n", `5;a\nb\r\nhello\r\n0\r\n\r\n`), expect: REJECT },
   { name: "chunk-size-bare-lf", source: "RFC 9112 §7.1", why: "a size line ended by a bare LF", request: post("Transfer-Encoding: chunked\r\n", `5\nhello\r\n0\r\n\r\n`), expect: REJECT },

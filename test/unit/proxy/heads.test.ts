@@ -29,7 +29,7 @@ test("requestFacts names what makes a request's Host or framing ambiguous", () =
   assert.equal(problem("Host", "a.test, b.test"), 'Host "a.test, b.test" is not a host[:port]');
   assert.equal(problem("Host", "u@a.test"), 'Host "u@a.test" is not a host[:port]');
   assert.equal(problem("Content-Length", "3", "content-length", "3"), "more than one Content-Length header");
-  for (const value of ["+3", "-3", "3, 3", "0x3", "3 3", "", "1234567890123456"]) assert.match(problem("Content-Length", value), /is not a number/, value);
+  for (const value of ["+3", "-3", "3, 3", "0x3", "3 3", "", "1234567890123456", "03", "1Z"]) assert.match(problem("Content-Length", value), /is not a number/, value);
   assert.equal(problem("Transfer-Encoding", "chunked", "Content-Length", "3"), "both Transfer-Encoding and Content-Length");
   assert.equal(problem("Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked"), "more than one Transfer-Encoding header");
   for (const value of ["identity", "gzip, chunked", "chunked, identity", '"chunked"', "xchunked"]) assert.match(problem("Transfer-Encoding", value), /is not exactly "chunked"/, value);
