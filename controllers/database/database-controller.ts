@@ -59,6 +59,10 @@ interface EngineState {
   startingSince?: number;
   /** restartAt delays the next start of a crash-looping engine. */
   restartAt?: number;
+  /** passwordChanged: the container was replaced with new credentials that the engine's data does not know yet. */
+  passwordChanged?: boolean;
+  /** passwordAttemptAt is when the password was last set in the engine (ms). */
+  passwordAttemptAt?: number;
 }
 
 /** CRASH_LOOP_EXITS exits within CRASH_LOOP_WINDOW_MS make a crash loop: restarts are then spaced by a growing backoff. */
@@ -179,6 +183,7 @@ export class DatabaseController implements Controller {
     const state = this.stateOf(key);
     if (container && (container.Config.Labels?.[LABELS.specHash] !== desired.hash || container.Config.Labels?.[DATABASE_LABELS.uid] !== db.metadata.uid)) {
       ctx.log.info(`replacing the container of Database ${ref.namespace}/${ref.name}: its configuration changed`);
+      if (container.Config.Labels?.[DATABASE_LABELS.credentials] !== desired.spec.Labels?.[DATABASE_LABELS.credentials]) state.passwordChanged = true;
       await removeContainer(this.docker, container.Id, this.stopGraceSeconds, ctx.signal);
       this.recorder.record(db, "Normal", "Restarting", `the configuration changed (image ${image}): restarting on volume ${volume.name}`);
       container = undefined;
@@ -205,13 +210,16 @@ export class DatabaseController implements Controller {
     }
     if (!container?.State.Running) return { ready: false, reason: "Starting", message: "the engine's container is not running", requeueAfterMs: this.startingPollMs };
 
-    return this.check(key, container.Id, profile, credentials, state);
+    return this.check(key, db, container.Id, profile, credentials, state);
   }
 
   /** check runs the engine's own readiness check and turns its answer into a verdict. */
-  private async check(key: Key, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<Verdict> {
+  private async check(key: Key, db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<Verdict> {
     const check = profile.readiness(credentials);
-    const result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    let result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    if (result.exitCode !== 0 && (await this.setPassword(db, id, profile, credentials, state))) {
+      result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    }
     if (result.exitCode === 0) {
       state.startingSince = undefined;
       state.exits = [];
@@ -225,6 +233,27 @@ export class DatabaseController implements Controller {
     }
     const why = result.exitCode === null ? "did not answer in time" : "refused the check";
     return { ready: false, reason: "NotResponding", message: `${profile.engine} ${why}`, requeueAfterMs: 1_000 };
+  }
+
+  /**
+   * setPassword tells the engine the Secret's password when its data may know another: right after the
+   * container was replaced with new credentials, and, should that have been missed (berthd restarted), every
+   * 5 s once the engine has refused the check for 10 s. True when it was set.
+   */
+  private async setPassword(db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<boolean> {
+    if (!profile.setPassword) return false;
+    const now = Date.now();
+    const stuck = state.startingSince !== undefined && now - state.startingSince > 10_000;
+    if (!state.passwordChanged && !stuck) return false;
+    if (state.passwordAttemptAt !== undefined && now - state.passwordAttemptAt < (state.passwordChanged ? 500 : 5_000)) return false;
+    state.passwordAttemptAt = now;
+    const set = profile.setPassword(credentials);
+    const result = await execIn(this.docker, id, set.cmd, set.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    if (result.exitCode !== 0) return false;
+    const announced = state.passwordChanged;
+    state.passwordChanged = false;
+    if (announced) this.recorder.record(db, "Normal", "PasswordChanged", `set the password of user ${credentials.user} from Secret ${(db.status?.secretName as string | undefined) ?? "its credentials Secret"}`);
+    return true;
   }
 
   /** create makes the container and puts the credential files in before it ever starts; undefined when the name was taken meanwhile. */

@@ -57,6 +57,12 @@ export interface EngineProfile {
   files(c: Credentials): Record<string, string>;
   cmd?: string[];
   readiness(c: Credentials): ReadinessCheck;
+  /**
+   * setPassword, when the engine has one, makes the user's password the Secret's on data that was initialised
+   * with another (engines read the `*_FILE` variables only on an empty volume). It runs inside the container,
+   * the password in the exec's environment.
+   */
+  setPassword?(c: Credentials): ReadinessCheck;
 }
 
 const file = (name: string) => `${SECRETS_DIR}/${name}`;
@@ -72,6 +78,11 @@ const postgres: EngineProfile = {
   upgradable: (from, to) => from === to,
   env: (c) => [`POSTGRES_USER=${c.user}`, `POSTGRES_DB=${c.database}`, `POSTGRES_PASSWORD_FILE=${file("password")}`, "PGDATA=/var/lib/postgresql/data"],
   files: (c) => ({ password: c.password }),
+  setPassword: (c) => ({
+    // Over the socket, which the official image trusts locally; psql's :'pw' quotes the value as a literal.
+    cmd: ["sh", "-c", `printf '%s\\n' '\\getenv pw NEW_PASSWORD' 'ALTER ROLE :"user" PASSWORD :'"'"'pw'"'"';' | psql -X -q -v ON_ERROR_STOP=1 -v user="$DB_USER" -U "$DB_USER" -d "$DB_NAME"`],
+    env: [`NEW_PASSWORD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`],
+  }),
   readiness: (c) => ({
     // Over TCP: the entrypoint's init server listens on the socket only, so this fails until the real server is up.
     cmd: ["sh", "-c", 'pg_isready -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" && psql -X -w -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" -tAc "select 1" >/dev/null'],
@@ -85,6 +96,17 @@ const MYSQL_CHECK = [
   'if command -v mariadb-admin >/dev/null; then a=mariadb-admin; q=mariadb; else a=mysqladmin; q=mysql; fi; ' +
     '$a ping -h 127.0.0.1 -P 3306 -u"$DB_USER" --silent >/dev/null && $q -h 127.0.0.1 -P 3306 -u"$DB_USER" -D "$DB_NAME" -e "select 1" >/dev/null',
 ];
+
+/** mysqlSetPassword alters the user as root over the socket; the SQL is built by shell builtins, so the password is on no command line. */
+const mysqlSetPassword = (c: Credentials): ReadinessCheck => ({
+  cmd: [
+    "sh", "-c",
+    'if command -v mariadb >/dev/null; then q=mariadb; else q=mysql; fi; ' +
+      `esc() { printf '%s' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/\\\\\\\\'/g"; }; ` +
+      `printf "ALTER USER '%s'@'%%' IDENTIFIED BY '%s';\\n" "$(esc "$DB_USER")" "$(esc "$NEW_PASSWORD")" | MYSQL_PWD="$ROOT_PASSWORD" $q -uroot`,
+  ],
+  env: [`NEW_PASSWORD=${c.password}`, `ROOT_PASSWORD=${c.rootPassword ?? ""}`, `DB_USER=${c.user}`],
+});
 
 const mysqlReadiness = (c: Credentials): ReadinessCheck => ({ cmd: MYSQL_CHECK, env: [`MYSQL_PWD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`] });
 
@@ -101,6 +123,7 @@ const mysql: EngineProfile = {
   env: (c) => [`MYSQL_ROOT_PASSWORD_FILE=${file("root-password")}`, `MYSQL_USER=${c.user}`, `MYSQL_PASSWORD_FILE=${file("password")}`, `MYSQL_DATABASE=${c.database}`],
   files: (c) => ({ password: c.password, "root-password": c.rootPassword ?? "" }),
   readiness: mysqlReadiness,
+  setPassword: mysqlSetPassword,
 };
 
 const mariadb: EngineProfile = {
@@ -118,6 +141,7 @@ const mariadb: EngineProfile = {
   ],
   files: (c) => ({ password: c.password, "root-password": c.rootPassword ?? "" }),
   readiness: mysqlReadiness,
+  setPassword: mysqlSetPassword,
 };
 
 const redis: EngineProfile = {
