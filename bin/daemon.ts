@@ -10,6 +10,7 @@ import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createNetworkController } from "../controllers/network/index.ts";
+import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
@@ -115,6 +116,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
     manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
+    const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
+    manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
