@@ -31,7 +31,8 @@ type Deadline = "none" | "idle" | "head" | "request";
  * ClientConnection is one client's HTTP/1.1 connection: it parses requests in order, answers each through an
  * Http1Exchange, one at a time, and enforces the limits a slow or malformed client could otherwise exhaust the
  * proxy with: a header size limit (431), a header timeout and a request timeout (408), a keep-alive timeout
- * and an idle timeout. An Upgrade request leaves this parser: the connection is handed to the WebSocket
+ * and an idle timeout. A request whose framing or target is ambiguous (see vetRequest) stops the parser: it is
+ * answered 400 and the connection closes. An Upgrade request leaves this parser: the connection is handed to the WebSocket
  * tunnel once the answers before it are written.
  */
 export class ClientConnection implements MessageHandler, Http1Client {

@@ -2,9 +2,9 @@
  * llhttp is Node's own HTTP/1.1 parser (the one `node:http` parses every request and response with), reached
  * through `_http_common`. The proxy's data plane parses with it directly instead of going through
  * `http.Server` and an HTTP client: the framing, the limits and the request-smuggling defences (conflicting
- * Content-Length and Transfer-Encoding, bad chunk sizes, bare CR/LF in headers) are exactly Node's, while the
- * per-request streams, IncomingMessage/ServerResponse objects and header objects, which cost about half of the
- * proxy's CPU per request, are gone.
+ * Content-Length and Transfer-Encoding, bad chunk sizes, bare CR/LF in headers) are exactly Node's (with the
+ * proxy's own on top, in request-rules.ts), while the per-request streams, IncomingMessage/ServerResponse
+ * objects and header objects, which cost about half of the proxy's CPU per request, are gone.
  *
  * This module is the only place that touches that binding; the rest of the proxy sees `MessageParser`. Node
  * deprecated `_http_common` as an API (DEP0199), so it is loaded only when asked for, and `llhttpProblem`

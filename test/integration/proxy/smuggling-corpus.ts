@@ -34,6 +34,7 @@ const CHUNKED_SMUGGLE = `0\r\n\r\n${SMUGGLED}`;
 /** clte is the classic CL.TE / TE.CL payload around a Transfer-Encoding header line written `te`. */
 const clte = (te: string) => post(`Content-Length: ${CHUNKED_SMUGGLE.length}\r\n${te}\r\n`, CHUNKED_SMUGGLE);
 
+/** SMUGGLING_CORPUS is every case, grouped by what it attacks: Host, the target, Content-Length, Transfer-Encoding, syntax, chunks. */
 export const SMUGGLING_CORPUS: readonly SmugglingCase[] = [
   // Host
   { name: "duplicate-host", source: "RFC 9112 §3.2", why: "two Host headers: routed by one, read by the upstream as the other", request: `GET / HTTP/1.1\r\n${H}Host: evil.test\r\n\r\n`, expect: REJECT },
