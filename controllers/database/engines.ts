@@ -174,7 +174,9 @@ const mongodb: EngineProfile = {
   readiness: (c) => ({
     cmd: [
       "mongosh", "--norc", "--quiet", "--host", "127.0.0.1", "--port", "27017", "--eval",
-      "const a = db.getSiblingDB('admin'); a.auth(process.env.DB_USER, process.env.DB_PASSWORD); quit(a.runCommand({ ping: 1 }).ok === 1 ? 0 : 1)",
+      // The entrypoint's init server also listens on 127.0.0.1:27017, without --auth: only the real one enforces it.
+      "const a = db.getSiblingDB('admin'); a.auth(process.env.DB_USER, process.env.DB_PASSWORD); const o = a.runCommand({ getCmdLineOpts: 1 }); " +
+        "quit(a.runCommand({ ping: 1 }).ok === 1 && ((o.parsed || {}).security || {}).authorization === 'enabled' ? 0 : 1)",
     ],
     env: [`DB_USER=${c.user}`, `DB_PASSWORD=${c.password}`],
   }),

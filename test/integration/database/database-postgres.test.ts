@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { LABELS, namespaceNetworkName, objectName, tailLogs } from "../../../controllers/docker/index.ts";
 import { DATABASE_LABELS, defaultVolumeName } from "../../../controllers/database/index.ts";
+import { TEST_IMAGES, ensureTestImages } from "../../support/images.ts";
 import { LIMIT, eventually, isReady, readyCondition, secretLeaks, startDatabaseHarness, type DatabaseHarness } from "./harness.ts";
 
 const PG = (h: DatabaseHarness, extra: Record<string, unknown> = {}) => ({ spec: { engine: "postgres", image: h.image, ...extra } });
@@ -150,6 +151,16 @@ test("database postgres: a name held by a foreign container is NameConflict and 
   });
   assert.match(readyCondition(ghost)!.message, /no-such-postgres/);
   assert.equal(await h.container("ghost"), undefined);
+
+  // An image that does not run the engine: it exits at once, is restarted twice, then backs off as a crash loop.
+  await ensureTestImages(h.docker, [TEST_IMAGES.crash]);
+  await h.apply("Database", "crashy", PG(h, { image: TEST_IMAGES.crash }));
+  const crashing = await eventually(async () => {
+    const d = await h.get("Database", "crashy");
+    assert.equal(readyCondition(d)?.reason, "CrashLoop", JSON.stringify(d?.status?.conditions));
+    return d!;
+  });
+  assert.match(readyCondition(crashing)!.message, /exited 3 times.*exit code 3/);
 
   // postgres 15 → "16": the same image under a 16 tag, enough for the controller to see a major jump.
   const tag = `berth-test/postgres-upgrade-${randomBytes(3).toString("hex")}`;
