@@ -23,6 +23,8 @@ import {
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { buildLogsExtension } from "../api/routes/build-logs.ts";
+import { createBuildControllers } from "../controllers/build/create.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -76,7 +78,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     let starting: string | undefined = "proxy";
     const api = await startApiServer({
       store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+      extend: (app, helpers) => {
+        logsExtension({ store, docker: dockerLoading.promise })(app, helpers);
+        buildLogsExtension({ store, dataDir: config.dataDir })(app, helpers);
+      },
+      readiness: () => starting,
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
@@ -103,6 +109,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
     manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    const buildEvents = new BusEventRecorder({ sink: bus, component: "build-controller", logger: log.child({ component: "events" }) });
+    const settings = { parallelism: config.buildParallelism, memory: config.buildMemory, cpus: config.buildCpus, timeout: config.buildTimeout };
+    for (const controller of createBuildControllers({ store, docker, instance, informers, recorder: buildEvents, logger: log.child({ component: "builds" }), dataDir: config.dataDir, settings })) manager.add(controller);
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
