@@ -40,6 +40,8 @@ export interface ApiDependencies {
   bookmarkIntervalMs?: number;
   /** readiness backs `/readyz` (absent: ready as soon as the API serves). */
   readiness?: Readiness;
+  /** hooks serves webhook deliveries under `/hooks` (see hookRoutes); they carry signatures, not bearer tokens. */
+  hooks?: RequestHandler;
 }
 
 /** Api is the request handler and a shutdown hook that ends live watches. */
@@ -78,6 +80,7 @@ export function createApp(deps: ApiDependencies): Api {
   healthRoutes(app, deps.readiness);
   const auth = authenticate(deps.tokens);
   deps.extend?.(app, { authenticate: auth, logger: deps.logger });
+  if (deps.hooks) app.use("/hooks", deps.hooks);
   app.use(auth);
   app.use(...bodyParsers());
   // Resources first: they are the hot path; paths whose plural is not a kind fall through to the rest.

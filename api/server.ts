@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { EventLog } from "../controllers/events/types.ts";
 import type { ResourceStore } from "../store/index.ts";
@@ -25,6 +26,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** readiness backs `/readyz` (absent: ready as soon as the API serves). */
   readiness?: Readiness;
+  /** hooks serves webhook deliveries under `/hooks`, without bearer tokens (see hookRoutes). */
+  hooks?: RequestHandler;
 }
 
 /** ApiServer is a running HTTPS API. */
@@ -52,6 +55,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.extend ? { extend: options.extend } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   const server = createServer({ cert: options.tls.cert, key: options.tls.key }, app.handler);
   // Watches are long-lived: no request or idle timeouts on the server; each watch enforces its own timeoutSeconds.

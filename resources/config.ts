@@ -29,6 +29,11 @@ export const daemonConfig = z.strictObject({
     .optional()
     .describe("BaseDomain gives every App with a port a generated Domain `<app>-<namespace>.<baseDomain>`."),
   baseDomainTls: z.enum(["acme", "none"]).default("acme").describe("BaseDomainTls is the TLS mode of generated Domains: `acme` (a certificate per host) or `none` (plain HTTP)."),
+  buildBaseImages: z
+    .string()
+    .regex(/^(node|python|go|go-runtime|static)=[^\s,=]+(,(node|python|go|go-runtime|static)=[^\s,=]+)*$/, "`stack=IMAGE` pairs separated by commas, stacks among node, python, go, go-runtime, static")
+    .optional()
+    .describe("BuildBaseImages overrides the images that detected builds start from (`node=IMAGE,python=IMAGE,go=IMAGE,go-runtime=IMAGE,static=IMAGE`); see docs/builds.md."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
@@ -53,6 +58,7 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "acmeCa", flag: "--acme-ca", env: "BERTH_ACME_CA" },
   { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
   { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
+  { field: "buildBaseImages", flag: "--build-base-images", env: "BERTH_BUILD_BASE_IMAGES" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },

@@ -15,8 +15,7 @@ export const BUILD_APP_LABEL = "berth.dev/app";
 export const SEQUENCE_ANNOTATION = "build.berth.dev/sequence";
 
 /** REQUESTED_COMMIT_ANNOTATION and REQUESTED_REF_ANNOTATION are what a verified webhook delivery records on an App. */
-export const REQUESTED_COMMIT_ANNOTATION = "build.berth.dev/requested-commit";
-export const REQUESTED_REF_ANNOTATION = "build.berth.dev/requested-ref";
+export { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, refMatches } from "../../resources/build-request.ts";
 
 /** BUILD_IMAGE_LABELS are the labels a built image carries besides its owner's (the App's). */
 export const BUILD_IMAGE_LABELS = { build: "berth.dev/build", commit: "berth.dev/commit" } as const;

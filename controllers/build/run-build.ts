@@ -95,7 +95,9 @@ export async function runBuild(deps: BuildRunnerDeps, build: Resource, signal: A
     await fetchCommit(checkout, spec.source.url, spec.source.ref, spec.source.commit, { env: access.env, signal: fetchSignal, onOutput: (text) => void write(text) });
 
     step = "context";
-    const context = await prepareContext(checkout, options.context, options.dockerfile, deps.detect);
+    const appSpec = app.spec as AppSpec;
+    const command = [...(appSpec.command ?? []), ...(appSpec.args ?? [])];
+    const context = await prepareContext(checkout, options.context, options.dockerfile, deps.detect, { ...(command.length > 0 ? { command } : {}), ...(appSpec.port ? { port: appSpec.port } : {}) });
     await write(context.stack ? `==> no Dockerfile: generated one for the detected stack ${context.stack}\n` : `==> build with ${options.context}/${context.dockerfile}\n`);
 
     step = "build";

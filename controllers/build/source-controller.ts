@@ -11,7 +11,7 @@ import { gitAccess, safeUrl } from "./git-auth.ts";
 import { pruneBuilds, removeAppImages } from "./prune.ts";
 import {
   BUILD_APP_LABEL, REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, SEQUENCE_ANNOTATION, SETTINGS_ANNOTATION,
-  buildName, newestFirst, sequenceOf, settingsHash,
+  buildName, newestFirst, refMatches, sequenceOf, settingsHash,
 } from "./names.ts";
 
 /** BuildSourceControllerOptions wire the controller that turns an App's git ref into Builds. */
@@ -85,14 +85,22 @@ export class BuildSourceController implements Controller {
     const latest = builds[0];
     const handled = (commit: string) => has(commit) || (!!latest && (latest.spec as BuildSpec).source.commit === commit && latest.metadata.annotations?.[SETTINGS_ANNOTATION] === settings);
 
+    const seen = this.seen.get(key) ?? { lookedAt: 0 };
     const requested = app.metadata.annotations?.[REQUESTED_COMMIT_ANNOTATION];
     const requestedRef = app.metadata.annotations?.[REQUESTED_REF_ANNOTATION];
-    if (requested && refMatches(requestedRef, spec.build.git.ref) && /^[0-9a-f]{40}$/.test(requested) && !has(requested)) {
-      await this.createBuild(app, requested, settings, builds, "a webhook delivery", ctx);
-      return this.pruneAndNext(app, key, ctx);
+    if (requested && requestedRef && refMatches(spec.build.git.ref, requestedRef) && /^[0-9a-f]{7,64}$/.test(requested)) {
+      // A short commit id (some providers send 12 digits) is completed from the ref, when the ref is still there.
+      let commit: string | undefined = requested;
+      if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(requested)) {
+        const remote = seen.remote?.startsWith(requested) ? seen.remote : await this.resolve(app, ctx);
+        commit = typeof remote === "string" && remote.startsWith(requested) ? remote : undefined;
+      }
+      if (commit && !has(commit)) {
+        await this.createBuild(app, commit, settings, builds, "a webhook delivery", ctx);
+        return this.pruneAndNext(app, key, ctx);
+      }
     }
 
-    const seen = this.seen.get(key) ?? { lookedAt: 0 };
     const pollMs = spec.build.git.pollInterval ? durationMs(spec.build.git.pollInterval) : undefined;
     const due = seen.generation !== app.metadata.generation || seen.lookedAt === 0 || (pollMs !== undefined && Date.now() >= seen.lookedAt + pollMs);
     if (due) {
@@ -184,11 +192,6 @@ export function isActive(build: Resource): boolean {
   return !TERMINAL_PHASES.has(String(build.status?.phase));
 }
 
-/** refMatches compares a pushed ref (`refs/heads/main`) with an App's `build.git.ref` (`main` or `refs/heads/main`). */
-export function refMatches(pushed: string | undefined, wanted: string): boolean {
-  if (!pushed) return false;
-  return pushed === wanted || pushed === `refs/heads/${wanted}` || pushed === `refs/tags/${wanted}`;
-}
 
 function specOrRequestChanged(e: InformerEvent): boolean {
   const before = e.previous;
