@@ -118,3 +118,8 @@ async function scanOwners(docker: DockerClient, instance: string, enqueue: Enque
 export function healthSource(): EventSource<string> {
   return new EventSource<string>("replica health", (owner) => [owner]);
 }
+
+/** buildSource enqueues a Build's App when the Build changes: a Succeeded build is a new image to roll out. */
+export function buildSource(builds: Informer): Source {
+  return mappingSource(builds, (obj, event) => (obj.status?.phase !== event.previous?.status?.phase ? [`App/${obj.metadata.namespace}/${(obj.spec as { appRef: { name: string } }).appRef.name}`] : []), "Build → App");
+}
