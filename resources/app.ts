@@ -57,7 +57,11 @@ const build = z.strictObject({
   }),
   dockerfile: z.string().optional().describe("Dockerfile path inside the context; absent → auto-detected build."),
   context: z.string().default(".").describe("Context directory inside the repository."),
-  args: z.record(z.string(), z.string()).optional().describe("Args are Docker build arguments."),
+  args: z
+    .record(z.string(), z.union([z.string(), z.strictObject({ secretKeyRef: secretKeyRef })]))
+    .optional()
+    .describe("Args are Docker build arguments: a literal value, or `{secretKeyRef: {name, key}}` (redacted from the build log)."),
+  target: z.string().min(1).optional().describe("Target is the Dockerfile stage to build (`docker build --target`)."),
   webhook: z.strictObject({ secretRef: secretKeyRef }).optional().describe("Webhook holds the shared secret that deliveries are verified with."),
   previews: z
     .strictObject({

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -102,7 +102,9 @@ class NatsServerProcess implements EmbeddedNats {
   }
 
   async start(): Promise<void> {
+    // Owner-only: the JetStream files hold every namespace's changes, readable on disk without the password.
     await mkdir(this.storeDir, { recursive: true, mode: 0o700 });
+    await chmod(this.storeDir, 0o700);
     this.credentials = await ensureEmbeddedCredentials(this.credentialsFile);
     // Two servers on one store would corrupt it: end one a killed berthd left behind.
     await stopStaleProcess(this.pidFile, ["nats-server", this.storeDir], this.options.logger);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { dependencyMissing } from "./ci.ts";
 
 /** CHROMIUM is Debian's chromium (scripts/install.sh installs it); no browser is ever downloaded. */
 export const CHROMIUM = process.env.BERTH_CHROMIUM ?? "/usr/bin/chromium";
@@ -27,11 +28,12 @@ export interface Browser {
  * returns undefined when chromium is missing (the caller skips), except under CI=true, where that is a failure.
  */
 export async function launchBrowser(t: TestContext, options: { viewport?: { width: number; height: number } } = {}): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === "true") throw new Error(`chromium is required under CI and is missing at ${CHROMIUM}`);
-    t.skip(SKIP_NO_CHROMIUM);
-    return undefined;
-  }
+  if (!existsSync(CHROMIUM)) return dependencyMissing(t, SKIP_NO_CHROMIUM);
+  return launchChromium(options);
+}
+
+/** launchChromium starts headless chromium with a fresh profile (see launchBrowser); it throws if chromium is missing. */
+export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), "berth-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -53,9 +55,27 @@ export async function launchBrowser(t: TestContext, options: { viewport?: { widt
   };
 }
 
+/**
+ * openUi loads the shell until the UI has started. Chromium aborts requests in flight when the host's network
+ * interfaces change (ERR_NETWORK_CHANGED), and Docker adds and removes interfaces as containers come and go:
+ * a load caught by that is retried, as a person would reload.
+ */
+export async function openUi(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(`${url}/`);
+      await page.locator("#token, main#main").first().waitFor({ timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
 /** signIn opens the UI and signs in with a token, waiting until the objects have loaded. */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
-  await page.goto(`${url}/`);
+  if (!(await page.locator("#token").isVisible())) await openUi(page, url);
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("[data-connection=live]").waitFor();

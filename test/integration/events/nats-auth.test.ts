@@ -39,6 +39,7 @@ test("the embedded nats-server refuses clients without its credentials, keeps th
   const credentials = join(dataDir, "nats", "credentials");
   assert.equal(await mode(credentials), 0o600);
   assert.equal(await mode(join(dataDir, "nats", "nats-server.conf")), 0o600);
+  assert.equal(await mode(join(dataDir, "nats")), 0o700, "the JetStream store is not readable by other users either");
   assert.equal((await readFile(credentials, "utf8")).trim(), `${user}:${password}`);
   const cmdline = (await readFile(`/proc/${nats.pid()}/cmdline`, "utf8")).split("\0").join(" ");
   assert.ok(!cmdline.includes(password), "the password is not on nats-server's command line");
