@@ -137,10 +137,11 @@ export class NodeHttpPlane {
    * 431 for an oversized head, 408 past the header or request timeout, 400 otherwise; the answers to the
    * requests read before are written first. A request whose body broke off gets the error at once (its
    * upstream request is cut when the connection closes), or the connection is cut if its answer had begun.
-   * Bytes after a `Connection: close` request are ignored: its answer closes the connection.
+   * Bytes after a `Connection: close` or a refused request are ignored: its answer closes the connection.
    */
   private clientError(error: Error & { code?: string }, socket: Duplex): void {
-    if (error.code === "HPE_CLOSED_CONNECTION") return;
+    // After a refused request (its answer closes the connection) or `Connection: close`, what follows is ignored.
+    if (error.code === "HPE_CLOSED_CONNECTION" || this.refused.has(socket)) return;
     if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
     this.refused.add(socket);
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
