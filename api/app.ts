@@ -57,6 +57,8 @@ export interface ApiDependencies {
   audit?: AuditLog;
   /** maxWatchesPerToken bounds the watches one token may hold open (default 100; over it: 429). */
   maxWatchesPerToken?: number;
+  /** hooks serves webhook deliveries under `/hooks` (see hookRoutes); they carry signatures, not bearer tokens. */
+  hooks?: RequestHandler;
 }
 
 /** Api is the request handler and a shutdown hook that ends live watches. */
@@ -97,6 +99,7 @@ export function createApp(deps: ApiDependencies): Api {
   app.use(requireAuthentication(auth));
   healthRoutes(app, deps.readiness);
   deps.extend?.(app, { authenticate: auth, logger: deps.logger });
+  if (deps.hooks) app.use("/hooks", deps.hooks);
   app.use(...bodyParsers());
   // Resources first: they are the hot path; paths whose plural is not a kind fall through to the rest.
   app.use(resourceRoutes(ctx));

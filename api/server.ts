@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { EventLog } from "../controllers/events/types.ts";
 import type { ResourceStore } from "../store/index.ts";
@@ -32,6 +33,8 @@ export interface ApiServerOptions {
   maxWatchesPerToken?: number;
   /** timeouts override DEFAULT_API_TIMEOUTS (tests use short ones). */
   timeouts?: Partial<ApiTimeouts>;
+  /** hooks serves webhook deliveries under `/hooks`, without bearer tokens (see hookRoutes). */
+  hooks?: RequestHandler;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.readiness ? { readiness: options.readiness } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.maxWatchesPerToken !== undefined ? { maxWatchesPerToken: options.maxWatchesPerToken } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   const timeouts = { ...DEFAULT_API_TIMEOUTS, ...options.timeouts };
   // The header and request deadlines are checked every connectionsCheckingInterval: a fraction of the shortest.

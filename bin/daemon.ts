@@ -10,8 +10,10 @@ import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createNetworkController } from "../controllers/network/index.ts";
+import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
+import { createPreviewsController } from "../controllers/previews/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
@@ -28,6 +30,12 @@ import { combineExtensions } from "../api/app.ts";
 import { statsExtension } from "../api/routes/app-stats.ts";
 import { logsExtension } from "../api/routes/logs.ts";
 import { uiExtension } from "../api/routes/ui.ts";
+import { buildLogsExtension } from "../api/routes/build-logs.ts";
+import { createBuildControllers } from "../controllers/build/create.ts";
+import type { DetectDockerfile } from "../controllers/build/context.ts";
+import { detectDockerfile, parseBaseImages } from "../controllers/build/detect/index.ts";
+import { hookRoutes } from "../api/routes/hooks.ts";
+import { DeliveryLog } from "../api/hooks/delivery-log.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -85,7 +93,16 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const api = await startApiServer({
       store, eventLog, tokens, audit, maxWatchesPerToken: config.maxWatchesPerToken,
       logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: combineExtensions(logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }), uiExtension()), readiness: () => starting,
+      extend: combineExtensions(
+        logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }),
+        buildLogsExtension({ store, dataDir: config.dataDir }), uiExtension(),
+      ),
+      readiness: () => starting,
+      hooks: hookRoutes({
+        store, logger: log.child({ component: "webhooks" }),
+        recorder: new BusEventRecorder({ sink: bus, component: "webhooks", logger: log.child({ component: "events" }) }),
+        deliveries: new DeliveryLog({ file: join(config.dataDir, "webhook-deliveries.json") }),
+      }),
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
@@ -115,6 +132,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
     manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
+    const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
+    manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
+    const buildEvents = new BusEventRecorder({ sink: bus, component: "build-controller", logger: log.child({ component: "events" }) });
+    const settings = { parallelism: config.buildParallelism, memory: config.buildMemory, cpus: config.buildCpus, timeout: config.buildTimeout };
+    const baseImages = parseBaseImages(config.buildBaseImages);
+    const detect: DetectDockerfile = (dir, app) => detectDockerfile(dir, { baseImages, ...app });
+    for (const controller of createBuildControllers({ store, docker, instance, informers, recorder: buildEvents, logger: log.child({ component: "builds" }), dataDir: config.dataDir, settings, detect })) manager.add(controller);
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
@@ -125,6 +149,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       store, informers, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
       ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
     }));
+    manager.add(createPreviewsController({ store, informers, recorder: appEvents, logger: log.child({ component: "previews" }) }));
     await manager.start();
     stops.push(() => manager.stop());
 

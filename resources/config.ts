@@ -31,6 +31,11 @@ export const daemonConfig = z.strictObject({
     .optional()
     .describe("BaseDomain gives every App with a port a generated Domain `<app>-<namespace>.<baseDomain>`."),
   baseDomainTls: z.enum(["acme", "none"]).default("acme").describe("BaseDomainTls is the TLS mode of generated Domains: `acme` (a certificate per host) or `none` (plain HTTP)."),
+  buildBaseImages: z
+    .string()
+    .regex(/^(node|python|go|go-runtime|static)=[^\s,=]+(,(node|python|go|go-runtime|static)=[^\s,=]+)*$/, "`stack=IMAGE` pairs separated by commas, stacks among node, python, go, go-runtime, static")
+    .optional()
+    .describe("BuildBaseImages overrides the images that detected builds start from (`node=IMAGE,python=IMAGE,go=IMAGE,go-runtime=IMAGE,static=IMAGE`); see docs/builds.md."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
   networkPool: z
     .string()
@@ -40,6 +45,10 @@ export const daemonConfig = z.strictObject({
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
   maxWatchesPerToken: z.coerce.number().int().min(1).default(100).describe("MaxWatchesPerToken bounds the watches one API token may hold open at once; more are answered 429."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
+  buildParallelism: z.coerce.number().int().min(1).max(64).default(1).describe("BuildParallelism is how many App builds run at once; the others wait in a queue."),
+  buildMemory: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$/, "a size such as `2Gi`").default("2Gi").describe("BuildMemory limits the memory of each build's steps, so a build cannot starve the Apps being served."),
+  buildCpus: z.coerce.number().positive().default(1).describe("BuildCpus limits each build's steps to this many cores."),
+  buildTimeout: z.string().regex(/^\d+(ms|s|m|h)$/, "a duration such as `30m`").default("30m").describe("BuildTimeout bounds one build, from its fetch to its image."),
 });
 
 export type DaemonConfig = Readonly<z.infer<typeof daemonConfig>>;
@@ -59,11 +68,16 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "acmeCa", flag: "--acme-ca", env: "BERTH_ACME_CA" },
   { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
   { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
+  { field: "buildBaseImages", flag: "--build-base-images", env: "BERTH_BUILD_BASE_IMAGES" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
   { field: "networkPool", flag: "--network-pool", env: "BERTH_NETWORK_POOL" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
   { field: "maxWatchesPerToken", flag: "--max-watches-per-token", env: "BERTH_MAX_WATCHES_PER_TOKEN" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
+  { field: "buildParallelism", flag: "--build-parallelism", env: "BERTH_BUILD_PARALLELISM" },
+  { field: "buildMemory", flag: "--build-memory", env: "BERTH_BUILD_MEMORY" },
+  { field: "buildCpus", flag: "--build-cpus", env: "BERTH_BUILD_CPUS" },
+  { field: "buildTimeout", flag: "--build-timeout", env: "BERTH_BUILD_TIMEOUT" },
 ];
 
 /** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else. */

@@ -2,7 +2,9 @@
 # test.sh runs Berth's whole test suite on this host: install what is missing, start Docker, build, then every
 # compiled test file under dist/test/{unit,integration,e2e}, one file at a time, under a total time limit
 # (BERTH_TEST_TIMEOUT seconds, default 4500). Extra arguments are passed to `node --test`
-# (e.g. --test-name-pattern). The exit code is the test runner's (124 when the time limit hit).
+# (e.g. --test-name-pattern). The exit code is the test runner's (124 when the time limit hit). install.sh also
+# fetches the supported Node lines, on which test/e2e/node-lines.test.ts runs berthd (the suite itself runs on
+# the `node` on PATH).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

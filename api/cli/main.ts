@@ -103,8 +103,9 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     async () => (await import("./verbs/events.ts")).runEvents,
   );
   verb(
-    program.command("logs").description("Print an App's logs: every replica of its current revision, lines prefixed [replica-N]")
-      .argument("<app...>", "app/NAME (or NAME)")
+    program.command("logs").description("Print an App's logs (every replica of its current revision, lines prefixed [replica-N]) or a Build's")
+      .argument("<app...>", "app/NAME (or NAME), or build/NAME")
+      .option("--build", "the log of the App's newest build")
       .option("-f, --follow", "keep streaming new lines (Ctrl-C to stop)")
       .option("--tail <lines>", "only the last N lines of each replica")
       .option("--since <duration>", "only lines newer than this, e.g. 30s, 5m, 1h")
@@ -135,6 +136,12 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--to-revision <n>", "the revision to go back to (default: the one deployed before the current)")
       .addOption(namespaceOption()),
     async () => (await import("./verbs/rollout.ts")).runRolloutUndo,
+  );
+  verb(
+    rollout.command("cancel").description("Cancel the App's build in progress (its Docker build is stopped)")
+      .argument("<app...>", "app/NAME")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/rollout-cancel.ts")).runRolloutCancel,
   );
   verb(
     program.command("version").description("Print the client and server versions").option("--client", "client version only"),

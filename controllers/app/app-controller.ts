@@ -18,7 +18,7 @@ import { RestartTracker, type RestartBackoffOptions } from "./restarts.ts";
 import { planRollout } from "./rollout-plan.ts";
 import { ensureTargetImage, resolveTarget } from "./target.ts";
 import { resolveVolumes } from "./volumes.ts";
-import { databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
+import { buildSource, databaseSecretSource, databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
 
 /** APP_FINALIZER holds an App until its containers are gone. */
 export const APP_FINALIZER = "berth.dev/app-cleanup";
@@ -62,6 +62,7 @@ export class AppController implements Controller {
   private readonly apps: Informer;
   private readonly secrets: Informer;
   private readonly databases: Informer;
+  private readonly builds: Informer;
   private readonly healthEvents = healthSource();
   private readonly log: Logger;
   private readonly resyncMs: number;
@@ -74,6 +75,7 @@ export class AppController implements Controller {
     this.apps = informerFor(options.informers, options.store, "App", { logger: this.log });
     this.secrets = informerFor(options.informers, options.store, "Secret", { logger: this.log });
     this.databases = informerFor(options.informers, options.store, "Database", { logger: this.log });
+    this.builds = informerFor(options.informers, options.store, "Build", { logger: this.log });
     this.deps = {
       store: options.store,
       docker: options.docker,
@@ -95,6 +97,8 @@ export class AppController implements Controller {
       watchSource(this.apps),
       secretSource(this.secrets, this.apps),
       databaseSource(this.databases, this.apps),
+      databaseSecretSource(this.secrets, this.databases, this.apps),
+      buildSource(this.builds),
       resyncSource(this.apps, this.resyncMs),
       dockerSource(this.deps.docker, this.apps, this.deps.instance, this.log),
       ownerScanSource(this.deps.docker, this.deps.instance, this.resyncMs, this.log),

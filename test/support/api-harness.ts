@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RequestHandler } from "express";
 import { silentLogger, type Logger } from "../../controllers/runtime/logger.ts";
 import { MemoryStore, type ResourceStore } from "../../store/index.ts";
 import { TokenStore } from "../../api/auth/token-store.ts";
@@ -26,6 +27,8 @@ export interface TestApiOptions {
   audit?: boolean;
   maxWatchesPerToken?: number;
   timeouts?: Partial<ApiTimeouts>;
+  /** hooks builds the webhook routes from the test API's store and event log (default: none). */
+  hooks?: (world: { store: ResourceStore; eventLog: MemoryEventLog }) => RequestHandler;
 }
 
 /** TestApi is a running API over real HTTPS on a free port, with an admin token and the CA to trust. */
@@ -73,6 +76,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.hooks ? { hooks: options.hooks({ store, eventLog }) } : {}),
   });
   let closing: Promise<void> | undefined;
   const close = async () => {

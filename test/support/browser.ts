@@ -29,6 +29,11 @@ export interface Browser {
  */
 export async function launchBrowser(t: TestContext, options: { viewport?: { width: number; height: number } } = {}): Promise<Browser | undefined> {
   if (!existsSync(CHROMIUM)) return dependencyMissing(t, SKIP_NO_CHROMIUM);
+  return launchChromium(options);
+}
+
+/** launchChromium starts headless chromium with a fresh profile (see launchBrowser); it throws if chromium is missing. */
+export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), "berth-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -50,9 +55,27 @@ export async function launchBrowser(t: TestContext, options: { viewport?: { widt
   };
 }
 
+/**
+ * openUi loads the shell until the UI has started. Chromium aborts requests in flight when the host's network
+ * interfaces change (ERR_NETWORK_CHANGED), and Docker adds and removes interfaces as containers come and go:
+ * a load caught by that is retried, as a person would reload.
+ */
+export async function openUi(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(`${url}/`);
+      await page.locator("#token, main#main").first().waitFor({ timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
 /** signIn opens the UI and signs in with a token, waiting until the objects have loaded. */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
-  await page.goto(`${url}/`);
+  if (!(await page.locator("#token").isVisible())) await openUi(page, url);
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("[data-connection=live]").waitFor();

@@ -51,11 +51,13 @@ export function conditionOf(obj: BerthObject, type: string): Condition | undefin
 export type Health = "Ready" | "Progressing" | "Failing" | "Unknown";
 
 const IN_PROGRESS_PHASES = new Set(["Pending", "Running", "Building", "Cloning", "Pushing"]);
+/** IN_PROGRESS_REASONS are Ready=False reasons that mean "working on it" rather than "broken". */
+const IN_PROGRESS_REASONS = new Set(["RollingOut", "Issuing", "Provisioning", "Pending", "Progressing", "Reconciling", "Starting", "Creating", "Building"]);
 const FAILED_PHASES = new Set(["Failed", "Error"]);
 
 /**
  * healthOf reads an object's state: Ready=True is Ready; Degraded=True is Failing; a Progressing condition that is True and not complete
- * (or a Ready=False whose reason says a rollout is under way, or an in-progress `status.phase`) is Progressing;
+ * (or a Ready=False whose reason says work is under way, such as a rollout or a certificate order, or an in-progress `status.phase`) is Progressing;
  * Ready=False is Failing; anything else (no controller yet) is Unknown. A Secret has no controller: it is Ready.
  */
 export function healthOf(obj: BerthObject): Health {
@@ -69,7 +71,7 @@ export function healthOf(obj: BerthObject): Health {
   const phase = typeof obj.status?.phase === "string" ? obj.status.phase : undefined;
   if (phase && IN_PROGRESS_PHASES.has(phase)) return "Progressing";
   if (phase && FAILED_PHASES.has(phase)) return "Failing";
-  if (ready?.status === "False") return ready.reason === "RollingOut" ? "Progressing" : "Failing";
+  if (ready?.status === "False") return IN_PROGRESS_REASONS.has(ready.reason) ? "Progressing" : "Failing";
   return "Unknown";
 }
 

@@ -63,6 +63,10 @@ export function startWatch<T extends { metadata?: { resourceVersion?: string; an
       resourceVersion = options.list ? await options.list(abort.signal) : "0";
     }
     const query = new URLSearchParams({ ...options.query, watch: "1", allowWatchBookmarks: "1", resourceVersion });
+    // The initial objects of a watch from "0" come in no revision order: until the BOOKMARK that ends them,
+    // no revision is safe to resume from, and a stream cut short there starts over.
+    let syncing = resourceVersion === "0";
+    if (syncing) resourceVersion = undefined;
     const response = await request(`${options.path}?${query}`, { signal: abort.signal, ...(options.accept ? { accept: options.accept } : {}) });
     options.onState?.("live");
     let expired = false;
@@ -79,11 +83,15 @@ export function startWatch<T extends { metadata?: { resourceVersion?: string; an
         }
         backoff = MIN_BACKOFF_MS;
         const rv = event.object.metadata?.resourceVersion;
-        if (rv) resourceVersion = rv;
         if (event.type === "BOOKMARK") {
-          if (event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") options.onSynced?.();
+          if (event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
+            syncing = false;
+            options.onSynced?.();
+          }
+          if (rv && !syncing) resourceVersion = rv;
           return;
         }
+        if (rv && !syncing) resourceVersion = rv;
         options.onEvent(event);
       },
       options.onBatch,

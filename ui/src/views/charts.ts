@@ -34,9 +34,24 @@ function Chart({ samples, label, pick, format }: { samples: StatsSample[]; label
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const [lib, setLib] = useState<typeof uPlot | undefined>(undefined);
+  const [loadError, setLoadError] = useState("");
   useEffect(() => {
-    void import("uplot").then((m) => setLib(() => m.default));
-    return () => plot.current?.destroy();
+    let cancelled = false;
+    // A chunk caught by a network blip is fetched again rather than leaving the chart empty for good.
+    const load = (attempt: number) =>
+      import("uplot").then(
+        (m) => !cancelled && setLib(() => m.default),
+        (err: Error) => {
+          if (cancelled) return;
+          if (attempt < 5) setTimeout(() => load(attempt + 1), 500 * attempt);
+          else setLoadError(`Could not load the charts: ${err.message}`);
+        },
+      );
+    void load(1);
+    return () => {
+      cancelled = true;
+      plot.current?.destroy();
+    };
   }, []);
   const replicas = [...new Set(samples.flatMap((s) => s.items.map((i) => i.replica)))].sort((a, b) => a - b);
   const data: uPlot.AlignedData = [
@@ -69,6 +84,7 @@ function Chart({ samples, label, pick, format }: { samples: StatsSample[]; label
   });
   const last = samples[samples.length - 1];
   const summary = last ? last.items.map((i) => `replica ${i.replica}: ${pick(i) !== undefined ? format(pick(i)!) : "no sample"}`).join("; ") : "no samples yet";
+  if (loadError) return html`<${Notice} kind="error">${loadError}</${Notice}>`;
   return html`<figure class="chart">
     <div ref=${box} class="chart-box" role="img" aria-label=${`${label}. Latest: ${summary}`}></div>
     <figcaption class="muted">${label}</figcaption>

@@ -5,7 +5,9 @@ import { html } from "../lib/html.ts";
 /** MAX_LINES bounds what the page keeps; older lines scroll away (the CLI reads any amount). */
 const MAX_LINES = 5_000;
 const TAIL_LINES = 500;
+/** RETRY_MS is the first wait before reconnecting; it doubles up to MAX_RETRY_MS while the API keeps refusing (no containers yet). */
 const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 5_000;
 
 interface Line {
   id: number;
@@ -59,6 +61,7 @@ export function LogView({ path, label }: { path: string; label: string }) {
       last = line;
     };
     const run = async () => {
+      let wait = RETRY_MS;
       while (!abort.signal.aborted) {
         const query = new URLSearchParams({ follow: "1", timestamps: "1" });
         if (last?.time) query.set("sinceSeconds", String(Math.max(1, Math.ceil((Date.now() - Date.parse(last.time)) / 1000) + 1)));
@@ -66,13 +69,15 @@ export function LogView({ path, label }: { path: string; label: string }) {
         try {
           const response = await request(`${path}?${query}`, { accept: "text/plain", signal: abort.signal });
           setState({ live: true, message: "Following" });
+          wait = RETRY_MS;
           await readLines(response, onLine, render);
           if (!abort.signal.aborted) setState({ live: false, message: "The log stream ended; reconnecting…" });
         } catch (err) {
           if (abort.signal.aborted) return;
           setState({ live: false, message: err instanceof ApiError ? `${err.message}; retrying…` : "Disconnected; reconnecting…" });
         }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, MAX_RETRY_MS);
       }
     };
     void run();

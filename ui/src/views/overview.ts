@@ -86,7 +86,7 @@ export function Overview({ kinds, pluralOf }: { kinds: KindInfo[]; pluralOf: Plu
                 const c = byNamespace.get(ns)!.get(k.kind);
                 if (!c) return html`<td class="muted">–</td>`;
                 const state: Health = c.Failing ? "Failing" : c.Progressing ? "Progressing" : c.Ready === c.total ? "Ready" : "Unknown";
-                return html`<td><a href=${listHref(k.plural, ns)} class=${`cell cell-${state.toLowerCase()}`} aria-label=${`${c.Ready} of ${c.total} ${k.kind}s ready in ${ns}`}>${c.Ready}/${c.total}</a></td>`;
+                return html`<td><a href=${listHref(k.plural, ns)} class=${`cell cell-${state.toLowerCase()}`}>${c.Ready}/${c.total}<span class="sr-only"> ${k.kind}s ready in ${ns}</span></a></td>`;
               })}
             </tr>`,
           )}</tbody>

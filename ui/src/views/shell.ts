@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { signOut, token } from "../lib/api.ts";
+import { ApiError, signOut, token } from "../lib/api.ts";
 import { cache, useCache } from "../lib/cache.ts";
 import { discoverKinds, type KindInfo } from "../lib/discovery.ts";
 import { events } from "../lib/events.ts";
@@ -23,8 +23,13 @@ export function Shell() {
       setKinds(undefined);
     };
     window.addEventListener("berth:signed-out", onSignedOut);
-    // A token kept from earlier in this tab: check it again (it may have been revoked).
-    if (token()) discoverKinds().then(setKinds, (err: Error) => setError(err.message));
+    // A token kept from earlier in this tab: check it again (it may have been revoked), and meanwhile start
+    // following the objects, so a reload does not wait for one round trip before the other.
+    if (token()) {
+      cache.start();
+      events.start();
+      void discoverWithRetry(setKinds, setError);
+    }
     return () => window.removeEventListener("berth:signed-out", onSignedOut);
   }, []);
   useEffect(() => {
@@ -63,7 +68,7 @@ function Signed({ kinds }: { kinds: KindInfo[] }) {
           const items = [...objects.kind(k.kind).values()];
           const failing = items.filter((o) => healthOf(o) === "Failing").length;
           return html`<li><a href=${listHref(k.plural)} aria-current=${current === k.plural ? "page" : undefined}>
-            ${k.kind}s <span class="count" aria-label=${`${items.length} objects${failing ? `, ${failing} failing` : ""}`}>${items.length}${failing ? html` <span class="count-failing">${failing}!</span>` : null}</span>
+            ${k.kind}s <span class="count">${items.length}<span class="sr-only"> objects</span>${failing ? html` <span class="count-failing">${failing}!<span class="sr-only"> failing</span></span>` : null}</span>
           </a></li>`;
         })}
       </ul>
@@ -71,6 +76,25 @@ function Signed({ kinds }: { kinds: KindInfo[] }) {
     <main id="main" tabindex="-1">
       ${!objects.synced ? html`<p class="boot" role="status">Loading objects…</p>` : page(route, kinds, pluralOf)}
     </main>`;
+}
+
+/**
+ * discoverWithRetry reads the kinds, trying again while the API cannot be reached (a restarting daemon, a
+ * network blip): only an answer from the API (a rejected token signs out) stops it.
+ */
+async function discoverWithRetry(onKinds: (kinds: KindInfo[]) => void, onError: (message: string) => void): Promise<void> {
+  for (let attempt = 1; token(); attempt++) {
+    try {
+      onKinds(await discoverKinds());
+      return;
+    } catch (err) {
+      if (err instanceof ApiError) {
+        onError(err.message);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 function page(route: Route, kinds: KindInfo[], pluralOf: (kind: string) => string) {
