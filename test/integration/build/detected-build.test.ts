@@ -8,6 +8,7 @@ import { before, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { detectDockerfile } from "../../../controllers/build/detect/index.ts";
 import { connectTestDocker, SKIP_NO_DOCKER } from "../../support/docker.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { docker, ensureStackBaseImages, localBaseImages } from "../../support/stack-images.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../../test/fixtures/detect/", import.meta.url));
@@ -60,7 +61,7 @@ async function getOk(url: string, timeoutMs = 30_000): Promise<string> {
  */
 async function buildAndServe(t: TestContext, fixture: string, staticServer: "nginx" | "busybox" = "nginx"): Promise<{ stack: string; body: string }> {
   if (!available) {
-    t.skip(SKIP_NO_DOCKER);
+    dependencyMissing(t, SKIP_NO_DOCKER);
     return { stack: "", body: "" };
   }
   const dir = await mkdtemp(join(tmpdir(), "berth-detected-"));
