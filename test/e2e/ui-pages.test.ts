@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import type { Page } from "playwright-core";
 import { DESKTOP, PHONE, launchBrowser, openUi, seriousViolations, signIn } from "../support/browser.ts";
 import { connectTestDocker, randomNamespace, cleanupAfter, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { startUiWorld } from "../support/ui-world.ts";
 
@@ -46,7 +47,7 @@ function pages(ns: string): Array<{ name: string; hash: string; ready: (page: Pa
 
 test("every UI page is accessible (axe-core: no serious or critical violation) and usable at desktop and phone widths, light and dark", { timeout: 300_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const world = await startUiWorld(t);
   const namespace = randomNamespace("ui");

@@ -28,8 +28,8 @@ export interface Harness {
 }
 
 /**
- * startHarness returns undefined (and skips the test, loudly; under CI it fails) when Docker is not reachable. Everything the
- * test makes in Docker is removed in `t.after`, whatever happens.
+ * startHarness returns undefined (and skips the test, loudly; under CI it fails) when Docker is not reachable.
+ * Everything the test makes in Docker is removed in `t.after`, whatever happens.
  */
 export async function startHarness(t: TestContext, options: Partial<AppControllerOptions> = {}): Promise<Harness | undefined> {
   const docker = await connectTestDocker();

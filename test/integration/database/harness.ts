@@ -8,6 +8,7 @@ import { createDatabaseController, containerNameOf, execIn } from "../../../cont
 import { inspectContainer, listContainers, ownerFilter, tailLogs, type DockerClient, type ObservedContainer } from "../../../controllers/docker/index.ts";
 import { MemoryEventLog } from "../../support/memory-event-log.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { ensureDatabaseImage, type DatabaseImageEngine } from "../../support/database-images.ts";
 
 /** LIMIT bounds every test of this folder (the first run builds the engine's image, about a minute). */
@@ -40,12 +41,7 @@ export interface DatabaseHarness {
  */
 export async function startDatabaseHarness(t: TestContext, engine: DatabaseImageEngine): Promise<DatabaseHarness | undefined> {
   const docker = await connectTestDocker();
-  if (!docker) {
-    if (process.env.CI === "true") throw new Error(SKIP_NO_DOCKER);
-    t.diagnostic(SKIP_NO_DOCKER);
-    t.skip(SKIP_NO_DOCKER);
-    return undefined;
-  }
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   const image = await ensureDatabaseImage(docker, engine);
   const namespace = randomNamespace("db");
   const store = await MemoryStore.open();
