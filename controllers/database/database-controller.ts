@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
@@ -28,7 +29,11 @@ export interface DatabaseControllerOptions {
   recorder: EventRecorder;
   logger: Logger;
   informers?: SharedInformers;
-  /** instance is this berthd's id (default `default`): orphan removal only touches containers it made. */
+  /**
+   * instance is this berthd's id: orphan removal only touches containers it made. The default is this
+   * process's own (PROCESS_INSTANCE), so controllers run in-process by separate programs sharing one Docker
+   * Engine (test runs side by side) never take each other's containers for orphans.
+   */
   instance?: string;
   /** resyncMs re-reconciles every Database this often (default 30 s). */
   resyncMs?: number;
@@ -64,6 +69,9 @@ interface EngineState {
   /** passwordAttemptAt is when the password was last set in the engine (ms). */
   passwordAttemptAt?: number;
 }
+
+/** PROCESS_INSTANCE is the instance id of Database controllers given none: one per process. */
+export const PROCESS_INSTANCE = `process-${process.pid}-${randomBytes(4).toString("hex")}`;
 
 /** CRASH_LOOP_EXITS exits within CRASH_LOOP_WINDOW_MS make a crash loop: restarts are then spaced by a growing backoff. */
 const CRASH_LOOP_EXITS = 3;
@@ -101,7 +109,7 @@ export class DatabaseController implements Controller {
     this.docker = options.docker;
     this.recorder = options.recorder;
     this.log = options.logger.child({ component: "database-controller" });
-    this.instance = options.instance ?? "default";
+    this.instance = options.instance ?? PROCESS_INSTANCE;
     this.resyncMs = options.resyncMs ?? 30_000;
     this.checkIntervalMs = options.checkIntervalMs ?? 10_000;
     this.startingPollMs = options.startingPollMs ?? 200;
