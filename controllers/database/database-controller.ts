@@ -7,7 +7,7 @@ import {
 } from "../runtime/index.ts";
 import type { EventRecorder, EventType } from "../events/types.ts";
 import {
-  ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, ensureNamespaceNetwork, inspectContainer,
+  ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, NamespaceNetworks, inspectContainer,
   instanceFilter, isConflict, listContainers, ownedBy, ownerFilter, removeContainer, startContainer, withTimeout,
   type DockerClient, type OwnerRef,
 } from "../docker/index.ts";
@@ -45,6 +45,8 @@ export interface DatabaseControllerOptions {
   checkTimeoutMs?: number;
   /** stopGraceSeconds between SIGTERM and SIGKILL when the container is replaced or removed (default 30: engines flush on shutdown). */
   stopGraceSeconds?: number;
+  /** networks makes namespace networks, shared with the App controller (default: one of its own, from the default address pool). */
+  networks?: NamespaceNetworks;
   controller?: ControllerOptions;
 }
 
@@ -102,7 +104,7 @@ export class DatabaseController implements Controller {
   private readonly pullBackoff = new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 });
   private readonly crashBackoff = new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 });
   private readonly state = new Map<Key, EngineState>();
-  private readonly networks = new Map<string, Promise<string>>();
+  private readonly networks: NamespaceNetworks;
 
   constructor(options: DatabaseControllerOptions) {
     this.store = options.store;
@@ -110,6 +112,7 @@ export class DatabaseController implements Controller {
     this.recorder = options.recorder;
     this.log = options.logger.child({ component: "database-controller" });
     this.instance = options.instance ?? PROCESS_INSTANCE;
+    this.networks = options.networks ?? new NamespaceNetworks(options.docker, { instance: this.instance });
     this.resyncMs = options.resyncMs ?? 30_000;
     this.checkIntervalMs = options.checkIntervalMs ?? 10_000;
     this.startingPollMs = options.startingPollMs ?? 200;
@@ -372,14 +375,9 @@ export class DatabaseController implements Controller {
     return containers.length;
   }
 
-  /** ensureNetwork makes the namespace network once at a time (Docker makes two networks of one name when asked twice at once). */
+  /** ensureNetwork makes the namespace network (see NamespaceNetworks: one pool and one creation at a time, shared with Apps). */
   private ensureNetwork(namespace: string, signal: AbortSignal): Promise<string> {
-    let pending = this.networks.get(namespace);
-    if (!pending) {
-      pending = ensureNamespaceNetwork(this.docker, namespace, signal).finally(() => this.networks.delete(namespace));
-      this.networks.set(namespace, pending);
-    }
-    return pending;
+    return this.networks.ensure(namespace, signal);
   }
 
   private async get(key: Key): Promise<Resource | undefined> {
