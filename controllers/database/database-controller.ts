@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
@@ -28,7 +29,11 @@ export interface DatabaseControllerOptions {
   recorder: EventRecorder;
   logger: Logger;
   informers?: SharedInformers;
-  /** instance is this berthd's id (default `default`): orphan removal only touches containers it made. */
+  /**
+   * instance is this berthd's id: orphan removal only touches containers it made. The default is this
+   * process's own (PROCESS_INSTANCE), so controllers run in-process by separate programs sharing one Docker
+   * Engine (test runs side by side) never take each other's containers for orphans.
+   */
   instance?: string;
   /** resyncMs re-reconciles every Database this often (default 30 s). */
   resyncMs?: number;
@@ -67,6 +72,9 @@ interface EngineState {
   passwordAttemptAt?: number;
 }
 
+/** PROCESS_INSTANCE is the instance id of Database controllers given none: one per process. */
+export const PROCESS_INSTANCE = `process-${process.pid}-${randomBytes(4).toString("hex")}`;
+
 /** CRASH_LOOP_EXITS exits within CRASH_LOOP_WINDOW_MS make a crash loop: restarts are then spaced by a growing backoff. */
 const CRASH_LOOP_EXITS = 3;
 const CRASH_LOOP_WINDOW_MS = 120_000;
@@ -103,7 +111,7 @@ export class DatabaseController implements Controller {
     this.docker = options.docker;
     this.recorder = options.recorder;
     this.log = options.logger.child({ component: "database-controller" });
-    this.instance = options.instance ?? "default";
+    this.instance = options.instance ?? PROCESS_INSTANCE;
     this.networks = options.networks ?? new NamespaceNetworks(options.docker, { instance: this.instance });
     this.resyncMs = options.resyncMs ?? 30_000;
     this.checkIntervalMs = options.checkIntervalMs ?? 10_000;
@@ -186,7 +194,7 @@ export class DatabaseController implements Controller {
     const state = this.stateOf(key);
     if (container && (container.Config.Labels?.[LABELS.specHash] !== desired.hash || container.Config.Labels?.[DATABASE_LABELS.uid] !== db.metadata.uid)) {
       ctx.log.info(`replacing the container of Database ${ref.namespace}/${ref.name}: its configuration changed`);
-      if (container.Config.Labels?.[DATABASE_LABELS.credentials] !== desired.spec.Labels?.[DATABASE_LABELS.credentials]) state.passwordChanged = true;
+      if (container.Config.Labels?.[DATABASE_LABELS.credentials] !== desired.spec.Labels?.[DATABASE_LABELS.credentials] && profile.setPassword) state.passwordChanged = true;
       await removeContainer(this.docker, container.Id, this.stopGraceSeconds, ctx.signal);
       this.recorder.record(db, "Normal", "Restarting", `the configuration changed (image ${image}): restarting on volume ${volume.name}`);
       container = undefined;
@@ -218,6 +226,12 @@ export class DatabaseController implements Controller {
 
   /** check runs the engine's own readiness check and turns its answer into a verdict. */
   private async check(key: Key, db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<Verdict> {
+    // New credentials are set in the engine before it is called Ready: a check over a trusted local address
+    // (the official postgres image trusts 127.0.0.1) would pass with the old password still in force.
+    if (state.passwordChanged) await this.setPassword(db, id, profile, credentials, state);
+    if (state.passwordChanged && profile.setPassword) {
+      return { ready: false, reason: "Starting", message: `waiting for ${profile.engine} to take the new password`, requeueAfterMs: this.startingPollMs };
+    }
     const check = profile.readiness(credentials);
     let result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
     if (result.exitCode !== 0 && (await this.setPassword(db, id, profile, credentials, state))) {
@@ -241,12 +255,13 @@ export class DatabaseController implements Controller {
   /**
    * setPassword tells the engine the Secret's password when its data may know another: right after the
    * container was replaced with new credentials, and, should that have been missed (berthd restarted), every
-   * 5 s once the engine has refused the check for 10 s. True when it was set.
+   * 5 s while the engine refuses the check (after its first 10 s when this process started it). True when set.
    */
   private async setPassword(db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<boolean> {
     if (!profile.setPassword) return false;
     const now = Date.now();
-    const stuck = state.startingSince !== undefined && now - state.startingSince > 10_000;
+    // Not started by this process (berthd restarted), or starting for long: the password may be what is wrong.
+    const stuck = state.startingSince === undefined || now - state.startingSince > 10_000;
     if (!state.passwordChanged && !stuck) return false;
     if (state.passwordAttemptAt !== undefined && now - state.passwordAttemptAt < (state.passwordChanged ? 500 : 5_000)) return false;
     state.passwordAttemptAt = now;

@@ -85,7 +85,8 @@ const postgres: EngineProfile = {
   }),
   readiness: (c) => ({
     // Over TCP: the entrypoint's init server listens on the socket only, so this fails until the real server is up.
-    cmd: ["sh", "-c", 'pg_isready -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" && psql -X -w -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" -tAc "select 1" >/dev/null'],
+    // The query goes to the container's own address, where the password is checked (127.0.0.1 is trusted).
+    cmd: ["sh", "-c", 'pg_isready -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" && set -- $(hostname -i 2>/dev/null) 127.0.0.1 && psql -X -w -q -h "$1" -p 5432 -U "$DB_USER" -d "$DB_NAME" -tAc "select 1" >/dev/null'],
     env: [`PGPASSWORD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`],
   }),
 };
