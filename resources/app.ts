@@ -57,9 +57,20 @@ const build = z.strictObject({
   }),
   dockerfile: z.string().optional().describe("Dockerfile path inside the context; absent → auto-detected build."),
   context: z.string().default(".").describe("Context directory inside the repository."),
-  args: z.record(z.string(), z.string()).optional().describe("Args are Docker build arguments."),
+  args: z
+    .record(z.string(), z.union([z.string(), z.strictObject({ secretKeyRef: secretKeyRef })]))
+    .optional()
+    .describe("Args are Docker build arguments: a literal value, or `{secretKeyRef: {name, key}}` (redacted from the build log)."),
+  target: z.string().min(1).optional().describe("Target is the Dockerfile stage to build (`docker build --target`)."),
   webhook: z.strictObject({ secretRef: secretKeyRef }).optional().describe("Webhook holds the shared secret that deliveries are verified with."),
-  previews: z.strictObject({ enabled: z.boolean().default(false), maxActive: z.number().int().min(1).default(5) }).optional(),
+  previews: z
+    .strictObject({
+      enabled: z.boolean().default(false).describe("Enabled makes a preview App `<app>-pr-<N>` for each open pull (merge) request that webhooks report."),
+      maxActive: z.number().int().min(1).default(5).describe("MaxActive previews at once; beyond it the least recently updated preview is removed."),
+      ttl: duration.optional().describe("Ttl removes a preview whose pull request has not been pushed to for this long (`72h`); absent: kept until the request closes."),
+    })
+    .optional()
+    .describe("Previews run each open pull request as an App of its own; see docs/builds.md."),
 });
 
 /** appSpec is what a user declares about an App. */

@@ -7,5 +7,6 @@ export { appKind, appSpec, databaseKeys, type AppSpec } from "./app.ts";
 export { databaseKind, databaseSpec, databaseEngines, defaultPorts, type DatabaseSpec } from "./database.ts";
 export { domainKind, domainSpec, type DomainSpec } from "./domain.ts";
 export { backupKind, backupSpec, type BackupSpec } from "./backup.ts";
+export { buildKind, buildSpec, buildPhases, TERMINAL_PHASES, type BuildSpec, type BuildPhase } from "./build.ts";
 export { secretKind, foldStringData, secretValue } from "./secret.ts";
 export { jsonSchemas } from "./openapi.ts";

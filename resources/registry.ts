@@ -5,13 +5,14 @@ import { appKind } from "./app.ts";
 import { databaseKind } from "./database.ts";
 import { domainKind } from "./domain.ts";
 import { backupKind } from "./backup.ts";
+import { buildKind } from "./build.ts";
 import { foldStringData, secretKind } from "./secret.ts";
 
 /** DEFAULT_NAMESPACE is used when an object names none. */
 export const DEFAULT_NAMESPACE = "default";
 
 /** kinds lists every kind Berth serves, in the order `get all` shows them. */
-export const kinds: readonly KindDefinition[] = [appKind, databaseKind, domainKind, backupKind, secretKind];
+export const kinds: readonly KindDefinition[] = [appKind, databaseKind, domainKind, backupKind, buildKind, secretKind];
 
 const byName = new Map<string, KindDefinition>();
 for (const k of kinds) for (const alias of [k.kind.toLowerCase(), k.plural, k.singular, ...k.shortNames]) byName.set(alias, k);

@@ -24,6 +24,7 @@ export const kindNames: readonly KindName[] = [
   { kind: "Database", plural: "databases", singular: "database", shortNames: ["db"], namespaced: true },
   { kind: "Domain", plural: "domains", singular: "domain", shortNames: ["dom"], namespaced: true },
   { kind: "Backup", plural: "backups", singular: "backup", shortNames: ["bk"], namespaced: true },
+  { kind: "Build", plural: "builds", singular: "build", shortNames: ["bld"], namespaced: true },
   { kind: "Secret", plural: "secrets", singular: "secret", shortNames: [], namespaced: true },
 ];
 

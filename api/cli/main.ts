@@ -103,8 +103,9 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     async () => (await import("./verbs/events.ts")).runEvents,
   );
   verb(
-    program.command("logs").description("Print an App's logs: every replica of its current revision, lines prefixed [replica-N]")
-      .argument("<app...>", "app/NAME (or NAME)")
+    program.command("logs").description("Print an App's logs (every replica of its current revision, lines prefixed [replica-N]) or a Build's")
+      .argument("<app...>", "app/NAME (or NAME), or build/NAME")
+      .option("--build", "the log of the App's newest build")
       .option("-f, --follow", "keep streaming new lines (Ctrl-C to stop)")
       .option("--tail <lines>", "only the last N lines of each replica")
       .option("--since <duration>", "only lines newer than this, e.g. 30s, 5m, 1h")
@@ -137,8 +138,22 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     async () => (await import("./verbs/rollout.ts")).runRolloutUndo,
   );
   verb(
+    rollout.command("cancel").description("Cancel the App's build in progress (its Docker build is stopped)")
+      .argument("<app...>", "app/NAME")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/rollout-cancel.ts")).runRolloutCancel,
+  );
+  verb(
     program.command("version").description("Print the client and server versions").option("--client", "client version only"),
     async () => (await import("./verbs/version.ts")).runVersion,
+  );
+
+  verb(
+    program.command("audit").description("Show the server's audit log: writes and refused requests, oldest first (admin)")
+      .option("--since <duration-or-time>", "only entries newer than this: 30m, 1h, 7d, or a time (2026-01-02T15:04:05Z)")
+      .option("--limit <n>", "at most the last N entries (server default 500)")
+      .addOption(new Option("-o, --output <format>", "output format").choices(["json"])),
+    async () => (await import("./verbs/audit.ts")).runAudit,
   );
 
   const token = program.command("token").description("Manage API tokens (admin)");

@@ -36,7 +36,7 @@ function serveWatchAll(ctx: ApiContext, req: Request, res: Response): void {
   authorize(identity, "watch", "all", undefined);
   const resourceVersion = queryParam(req, "resourceVersion");
   const timeoutSeconds = nonNegativeInt(req, "timeoutSeconds");
-  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
+  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, owner: identity.name, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
   // For "0", the revision the initial objects are read at (the same tick as the watch call below); for "N",
   // N until later events arrive. Never the store's newest revision: a write not yet durable is not yet sent.
   let lastRevision = resourceVersion && resourceVersion !== "0" ? Number(resourceVersion) : ctx.store.revision();

@@ -13,6 +13,8 @@ export interface HistoryEntry {
   /** completedAt is when all its replicas were first ready after it became the target; cleared when it becomes the target again. */
   completedAt?: string;
   template: RevisionTemplate;
+  /** build names the Build (and commit) whose image the revision runs, for an App built from git. */
+  build?: { name: string; commit: string };
 }
 
 /**

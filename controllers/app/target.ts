@@ -6,6 +6,7 @@ import { readSecretKey, resolveEnv } from "./env.ts";
 import { probeSpecOf } from "./health.ts";
 import type { Pass, Target } from "./pass.ts";
 import { recordRevision, revisionFor } from "./revisions.ts";
+import { latestBuildImage } from "../build/select.ts";
 
 /**
  * resolveTarget decides which revision the App converges to: the spec's (a paused App keeps its current
@@ -20,7 +21,14 @@ export async function resolveTarget(deps: AppDeps, pass: Pass): Promise<void> {
     pass.blocked = { reason: "DeploymentPaused", message: "the App is paused before its first rollout" };
     return;
   }
-  const template = pinned?.template ?? templateOf(pass.spec);
+  const built = pass.spec.build && !pinned ? await latestBuildImage(deps.store, pass.app) : undefined;
+  if (built && !built.ready) {
+    // Nothing built yet (or the newest build failed with none before it): whatever runs keeps running.
+    pass.blocked = { reason: built.reason, message: built.message };
+    if (current) pass.target = { revision: current.revision, hash: current.specHash, template: current.template, image: current.image, probe: probeSpecOf(current.template), canCreate: false };
+    return;
+  }
+  const template = pinned?.template ?? (built ? { ...templateOf(pass.spec), image: built.image } : templateOf(pass.spec));
   const env = await resolveEnv(deps.store, deps.databases, pass.ref.namespace, template.env, pass.signal);
   if (!env.ready) {
     pass.blocked = { reason: env.reason, message: env.message };
@@ -32,7 +40,8 @@ export async function resolveTarget(deps: AppDeps, pass: Pass): Promise<void> {
   const onContainers = new Map(pass.containers.map((c) => [c.labels[LABELS.specHash] ?? "", Number(c.labels[LABELS.revision])] as const).filter(([h, r]) => h !== "" && Number.isInteger(r)));
   const revision = revisionFor(hash, pass.history, onContainers);
   const image = template.image!;
-  const history = recordRevision(pass.history, { revision, image, specHash: hash, template }, currentRevision, rfc3339(pass.ctx.now()), pass.spec.revisionHistoryLimit);
+  const source = built ? { build: { name: built.build, commit: built.commit } } : pinned?.build ? { build: pinned.build } : {};
+  const history = recordRevision(pass.history, { revision, image, specHash: hash, template, ...source }, currentRevision, rfc3339(pass.ctx.now()), pass.spec.revisionHistoryLimit);
   if (!pass.history.some((h) => h.revision === revision)) pass.event("Normal", "RevisionCreated", `revision ${revision}: image ${image}`);
   pass.history.splice(0, pass.history.length, ...history);
   pass.target = { revision, hash, template, env: env.env, image, probe: probeSpecOf(template), canCreate: true };

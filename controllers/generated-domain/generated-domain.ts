@@ -33,9 +33,15 @@ export function generatedDomainName(app: Resource): string {
   return boundedLabel(`${app.metadata.name}-generated`);
 }
 
-/** generatedHost is an App's automatic host: `<app>-<namespace>.<baseDomain>`. */
+/**
+ * generatedHost is an App's automatic host: `<app>-<namespace>.<baseDomain>`; for the preview of pull request N
+ * of App `web` (labels `berth.dev/preview-of`, `berth.dev/preview-number`), `pr-N-web-<namespace>.<baseDomain>`.
+ */
 export function generatedHost(app: Resource, baseDomain: string): string {
-  return `${boundedLabel(`${app.metadata.name}-${app.metadata.namespace}`)}.${baseDomain.toLowerCase().replace(/^\.+|\.+$/g, "")}`;
+  const previewOf = app.metadata.labels?.["berth.dev/preview-of"];
+  const number = app.metadata.labels?.["berth.dev/preview-number"];
+  const label = previewOf && number ? `pr-${number}-${previewOf}-${app.metadata.namespace}` : `${app.metadata.name}-${app.metadata.namespace}`;
+  return `${boundedLabel(label)}.${baseDomain.toLowerCase().replace(/^\.+|\.+$/g, "")}`;
 }
 
 /**

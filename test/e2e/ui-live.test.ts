@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launchBrowser, signIn } from "../support/browser.ts";
 import { connectTestDocker, randomNamespace, cleanupAfter, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { startUiWorld } from "../support/ui-world.ts";
 
@@ -24,7 +25,7 @@ function tickerApp(namespace: string, name: string): string {
 
 test("the UI follows an App live: Progressing then Ready after berth apply, new log lines, metrics, and a daemon restart", { timeout: 240_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const world = await startUiWorld(t);
   const namespace = randomNamespace("ui");

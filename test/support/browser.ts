@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { dependencyMissing } from "./ci.ts";
 
 /** CHROMIUM is Debian's chromium (scripts/install.sh installs it); no browser is ever downloaded. */
 export const CHROMIUM = process.env.BERTH_CHROMIUM ?? "/usr/bin/chromium";
@@ -27,11 +28,7 @@ export interface Browser {
  * returns undefined when chromium is missing (the caller skips), except under CI=true, where that is a failure.
  */
 export async function launchBrowser(t: TestContext, options: { viewport?: { width: number; height: number } } = {}): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === "true") throw new Error(`chromium is required under CI and is missing at ${CHROMIUM}`);
-    t.skip(SKIP_NO_CHROMIUM);
-    return undefined;
-  }
+  if (!existsSync(CHROMIUM)) return dependencyMissing(t, SKIP_NO_CHROMIUM);
   return launchChromium(options);
 }
 

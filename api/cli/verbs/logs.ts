@@ -1,6 +1,6 @@
 import { parseDuration } from "../duration.ts";
 import { UsageError } from "../errors.ts";
-import { resolveKind, resourcePath } from "../kind-names.ts";
+import { lookupKind, resolveKind, resourcePath } from "../kind-names.ts";
 import type { CliSession } from "../session.ts";
 import { appTarget } from "./app-target.ts";
 import { streamText } from "./text-stream.ts";
@@ -13,6 +13,8 @@ export interface LogFlags {
   replica?: string;
   timestamps?: boolean;
   previous?: boolean;
+  /** build reads the App's newest Build's log instead of its replicas'. */
+  build?: boolean;
   namespace?: string;
 }
 
@@ -31,6 +33,23 @@ export function logQuery(flags: LogFlags): Record<string, string | undefined> {
   };
 }
 
+/**
+ * buildLogTarget names the Build whose log is wanted: `build/NAME` (or `build NAME`), or with `--build` the
+ * newest Build of the App named; undefined for an App's own logs.
+ */
+async function buildLogTarget(session: CliSession, args: readonly string[], flags: LogFlags, namespace: string): Promise<string | undefined> {
+  const first = args[0] ?? "";
+  const kind = first.includes("/") ? first.slice(0, first.indexOf("/")) : args.length === 2 ? first : "";
+  if (kind && lookupKind(kind)?.kind === "Build") {
+    const name = first.includes("/") ? first.slice(first.indexOf("/") + 1) : args[1]!;
+    if (!name || args.length > (first.includes("/") ? 1 : 2)) throw new UsageError("give one Build: berth logs build/NAME [-f]");
+    return name;
+  }
+  if (!flags.build) return undefined;
+  const { latestBuildOf } = await import("./builds.ts");
+  return (await latestBuildOf(await session.client(), namespace, logTarget(args))).metadata.name;
+}
+
 /** logTarget reads `app/NAME`, `app NAME` or a bare NAME. */
 export function logTarget(args: readonly string[]): string {
   return appTarget(args, "logs", "berth logs app/NAME");
@@ -46,10 +65,10 @@ const IDLE_TIMEOUT_MS = 30_000;
  */
 export async function runLogs(session: CliSession, args: string[], options: Record<string, unknown>): Promise<number> {
   const flags = options as LogFlags;
-  const name = logTarget(args);
-  const query = logQuery(flags);
   const namespace = await session.namespace(flags.namespace);
-  const path = `${resourcePath(resolveKind("app"), namespace, name)}/log`;
+  const build = await buildLogTarget(session, args, flags, namespace);
+  const query = build ? { follow: flags.follow ? "true" : undefined } : logQuery(flags);
+  const path = build ? `${resourcePath(resolveKind("build"), namespace, build)}/log` : `${resourcePath(resolveKind("app"), namespace, logTarget(args))}/log`;
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   process.once("SIGINT", onInterrupt);

@@ -79,13 +79,19 @@ export async function runRolloutHistory(session: CliSession, args: string[], opt
     return 0;
   }
   const now = Date.now();
+  if (history.some((h) => h.build)) {
+    // Built Apps: which Build and commit each revision runs.
+    const rows = history.map((h, i) => [String(h.revision), h.build?.name ?? "<none>", h.build?.commit.slice(0, 12) ?? "<none>", describeChange(history[i - 1], h), ageOf(h.createdAt, now)]);
+    session.io.out(new TablePrinter().format([["REVISION", "BUILD", "COMMIT", "CHANGE", "CREATED"], ...rows]));
+    return 0;
+  }
   const rows = history.map((h, i) => [String(h.revision), h.image, describeChange(history[i - 1], h), ageOf(h.createdAt, now)]);
   session.io.out(new TablePrinter().format([["REVISION", "IMAGE", "CHANGE", "CREATED"], ...rows]));
   return 0;
 }
 
 function describeEntry(entry: HistoryEntry): Record<string, unknown> {
-  return { revision: entry.revision, image: entry.image, specHash: entry.specHash, createdAt: entry.createdAt, deployedAt: entry.deployedAt, ...(entry.completedAt ? { completedAt: entry.completedAt } : {}), template: entry.template };
+  return { revision: entry.revision, image: entry.image, ...(entry.build ? { build: entry.build } : {}), specHash: entry.specHash, createdAt: entry.createdAt, deployedAt: entry.deployedAt, ...(entry.completedAt ? { completedAt: entry.completedAt } : {}), template: entry.template };
 }
 
 /** UNDO_ATTEMPTS bounds retries when the App changed between reading it and patching it. */

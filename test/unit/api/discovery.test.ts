@@ -44,7 +44,7 @@ test("/version, the OpenAPI stubs and the JSON schemas", async (t) => {
   assert.equal(v3.status, 404);
   assert.equal(v3.json().kind, "Status");
   const schemas = (await client.get("/openapi/berth.json")).json();
-  assert.deepEqual(Object.keys(schemas).sort(), ["App", "Backup", "Database", "Domain", "Secret"]);
+  assert.deepEqual(Object.keys(schemas).sort(), ["App", "Backup", "Build", "Database", "Domain", "Secret"]);
   assert.ok(schemas.App.properties.spec);
 });
 

@@ -21,8 +21,8 @@ test("apply creates in dependency order, then reports unchanged without bumping 
   const first = await api.run(["apply", "-f", examples]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stdout, [
-    "secret.berth.dev/web-secrets created", "database.berth.dev/main created", "app.berth.dev/web created",
-    "domain.berth.dev/web created", "backup.berth.dev/main-nightly created", "",
+    "secret.berth.dev/web-secrets created", "database.berth.dev/main created", "app.berth.dev/web created", "app.berth.dev/api created",
+    "domain.berth.dev/web created", "backup.berth.dev/main-nightly created", "build.berth.dev/api-0123456-abcd created", "",
   ].join("\n"));
   const revision = api.store.revision();
   const second = await api.run(["apply", "-f", examples]);

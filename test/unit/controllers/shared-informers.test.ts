@@ -36,7 +36,7 @@ test("controllers given SharedInformers list and cache each kind once, and each 
   manager.add(createGeneratedDomainController({ store, logger: silentLogger(), informers, generate: { baseDomain: "apps.test", tls: "none" } }));
   await manager.start();
   t.after(() => manager.stop());
-  assert.deepEqual([...lists.values()], [1, 1, 1, 1, 1], `one list per kind: ${JSON.stringify([...lists])}`);
+  assert.deepEqual([...lists.values()], [1, 1, 1, 1, 1, 1], `one list per kind: ${JSON.stringify([...lists])}`);
 
   // Both controllers act on the shared caches: the generated Domain appears, and the collector deletes it with its App.
   const generated = { kind: "Domain", namespace: "default", name: "web-generated" };
