@@ -108,9 +108,8 @@ test("every UI page is accessible (axe-core: no serious or critical violation) a
       }
       // Keyboard: the skip link is the first stop and moves focus to the page's content.
       await page.emulateMedia({ colorScheme: "light" });
-      await page.evaluate(() => (location.hash = "#/"));
       // A fresh load (the token is kept for the tab), so focus starts at the top of the document.
-      await page.reload();
+      await openUi(page, world.url);
       await page.getByRole("heading", { name: "Overview" }).waitFor();
       await page.keyboard.press("Tab");
       assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
