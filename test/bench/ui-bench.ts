@@ -71,7 +71,17 @@ export async function bench(report: Report): Promise<void> {
       const writes: number[] = [];
       for (let i = 1; i <= CHANGES && !report.signal.aborted; i++) {
         const schedule = `${i % 60} ${(Math.floor(i / 60) + 7) % 24} * * *`;
-        const { visible, written } = await changeAndSee(page, config.token, selector, schedule);
+        let sample: { visible: number; written: number } | undefined;
+        for (let attempt = 1; !sample; attempt++) {
+          try {
+            sample = await changeAndSee(page, config.token, selector, schedule);
+          } catch (error) {
+            // A host network change aborts the PATCH in flight (see loadOverview): that sample is taken again.
+            if (attempt >= 3 || !String((error as Error).message).includes("Failed to fetch")) throw error;
+            report.progress(`change ${i}: the PATCH was aborted (${(error as Error).message.split("\n")[0]}); again`);
+          }
+        }
+        const { visible, written } = sample;
         latencies.push(visible);
         writes.push(written);
         await page.waitForTimeout(50);

@@ -1,10 +1,10 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { generate } from "selfsigned";
 import { launchBrowser, signIn } from "../support/browser.ts";
-import { randomNamespace } from "../support/docker.ts";
+import { cleanupAfter, connectTestDocker, randomNamespace } from "../support/docker.ts";
 import { startUiWorld, type UiWorld } from "../support/ui-world.ts";
 
 const GROUP = "/apis/berth.dev/v1";
@@ -37,6 +37,12 @@ async function recordNetwork(page: Page): Promise<() => Promise<string[]>> {
   return () => page.evaluate(() => (window as unknown as { received: string[] }).received);
 }
 
+/** cleanDockerAfter removes what the Database controller may have made for the test's namespace, when Docker runs here. */
+async function cleanDockerAfter(t: TestContext, namespace: string): Promise<void> {
+  const docker = await connectTestDocker();
+  if (docker) cleanupAfter(t, docker, namespace);
+}
+
 async function seedSecrets(world: UiWorld, namespace: string, value: string): Promise<void> {
   await world.apply([
     `apiVersion: berth.dev/v1\nkind: Secret\nmetadata: {name: db-creds, namespace: ${namespace}}\nstringData: {user: app, password: ${value}}`,
@@ -48,6 +54,7 @@ async function seedSecrets(world: UiWorld, namespace: string, value: string): Pr
 test("UI access: the shell is public and locked down, data needs a token, a viewer never receives a Secret's value, an admin can reveal it", { timeout: 180_000 }, async (t) => {
   const world = await startUiWorld(t);
   const namespace = randomNamespace("ui");
+  await cleanDockerAfter(t, namespace);
   const value = `pw-${randomBytes(9).toString("hex")}`;
   const encoded = Buffer.from(value).toString("base64");
   await seedSecrets(world, namespace, value);
@@ -119,6 +126,7 @@ test("UI access: the shell is public and locked down, data needs a token, a view
 test("UI backups: a failed run shows its step and error, with the history's sizes and durations", { timeout: 120_000 }, async (t) => {
   const world = await startUiWorld(t);
   const namespace = randomNamespace("ui");
+  await cleanDockerAfter(t, namespace);
   await seedSecrets(world, namespace, "unused");
   // No backup controller runs here: the runs are written through the status subresource, as a controller would.
   const path = `${GROUP}/namespaces/${namespace}/backups/nightly/status`;
@@ -158,6 +166,7 @@ test("UI backups: a failed run shows its step and error, with the history's size
 test("UI domains: a Domain's certificate shows its issuer, expiry and renewal state as the controller reports them", { timeout: 120_000 }, async (t) => {
   const world = await startUiWorld(t);
   const namespace = randomNamespace("ui");
+  await cleanDockerAfter(t, namespace);
   const host = "shop.ui.test";
   const pems = await generate([{ name: "commonName", value: "Berth UI Test CA" }], {
     keyType: "ec",

@@ -54,6 +54,7 @@ const IN_PROGRESS_PHASES = new Set(["Pending", "Running", "Building", "Cloning",
 /** IN_PROGRESS_REASONS are Ready=False reasons that mean "working on it" rather than "broken". */
 const IN_PROGRESS_REASONS = new Set(["RollingOut", "Issuing", "Provisioning", "Pending", "Progressing", "Reconciling", "Starting", "Creating", "Building"]);
 const FAILED_PHASES = new Set(["Failed", "Error"]);
+const DONE_PHASES = new Set(["Succeeded", "Complete", "Completed"]);
 
 /**
  * healthOf reads an object's state: Ready=True is Ready; Degraded=True is Failing; a Progressing condition that is True and not complete
@@ -71,6 +72,7 @@ export function healthOf(obj: BerthObject): Health {
   const phase = typeof obj.status?.phase === "string" ? obj.status.phase : undefined;
   if (phase && IN_PROGRESS_PHASES.has(phase)) return "Progressing";
   if (phase && FAILED_PHASES.has(phase)) return "Failing";
+  if (phase && DONE_PHASES.has(phase) && !ready) return "Ready";
   if (ready?.status === "False") return IN_PROGRESS_REASONS.has(ready.reason) ? "Progressing" : "Failing";
   return "Unknown";
 }

@@ -25,7 +25,7 @@ export function DatabaseSummary({ db, pluralOf }: { db: BerthObject; pluralOf: P
   const objects = useCache();
   const [reveal, setReveal] = useState(false);
   const spec = db.spec as unknown as DatabaseSpec;
-  const s = (db.status ?? {}) as { endpoint?: { host: string; port: number }; secretName?: string; image?: string };
+  const s = (db.status ?? {}) as { endpoint?: { host: string; port: number }; secretName?: string; image?: string; volume?: string };
   const secretName = s.secretName ?? spec.credentials?.secretRef?.name ?? `${db.metadata.name}-credentials`;
   const secret = objects.get("Secret", db.metadata.namespace, secretName);
   const data = (secret?.data as Record<string, string> | undefined) ?? {};
@@ -39,7 +39,7 @@ export function DatabaseSummary({ db, pluralOf }: { db: BerthObject; pluralOf: P
         ["Host port", spec.expose ? String(spec.expose.port) : undefined],
         ["Database name", spec.database ?? db.metadata.name],
         ["User", spec.user ?? db.metadata.name],
-        ["Volume", spec.storage?.volume ?? "derived from the Database (default)"],
+        ["Volume", s.volume ?? spec.storage?.volume ?? html`<span class="muted">not created yet</span>`],
       ]} />
     </${Section}>
     <${Section} title="Credentials">

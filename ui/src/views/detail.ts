@@ -7,6 +7,7 @@ import { reasonOf, type BerthObject } from "../lib/objects.ts";
 import { detailHref, listHref } from "../lib/router.ts";
 import { AppReplicas, AppRevisions, AppSummary } from "./app-panel.ts";
 import { BackupSummary } from "./backup-panel.ts";
+import { BuildSummary } from "./build-panel.ts";
 import { Metrics } from "./charts.ts";
 import { Conditions, EventsTable, Fields, KeyValues, Notice, ObjectHealth, Section, Time, useNow, type PluralOf } from "./common.ts";
 import { DatabaseSummary } from "./database-panel.ts";
@@ -60,7 +61,7 @@ function body(tab: string, kind: KindInfo, obj: BerthObject, now: number, plural
   const { namespace, name } = obj.metadata;
   switch (tab) {
     case "logs":
-      return html`<${LogView} path=${`${objectPath(kind.plural, namespace, name)}/log`} label=${`${kind.kind} ${name}`} />`;
+      return html`<${LogView} path=${`${objectPath(kind.plural, namespace, name)}/log`} label=${`${kind.kind} ${name}`} endsWhenDone=${kind.kind !== "App"} />`;
     case "revisions":
       return html`<${AppRevisions} app=${obj} now=${now} />`;
     case "metrics":
@@ -89,6 +90,8 @@ function Summary({ kind, obj, now, pluralOf }: { kind: KindInfo; obj: BerthObjec
         return html`<${BackupSummary} backup=${obj} now=${now} />`;
       case "Secret":
         return html`<${SecretSummary} secret=${obj} />`;
+      case "Build":
+        return html`<${BuildSummary} build=${obj} now=${now} pluralOf=${pluralOf} />`;
       default:
         return html`<${Section} title="Status"><${KeyValues} value=${obj.status} label="Status" skip=${["conditions"]} /></${Section}>`;
     }

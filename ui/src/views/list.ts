@@ -72,6 +72,7 @@ export function List({ kind, namespace, selector }: { kind: KindInfo; namespace:
     const labels = (form.elements.namedItem("selector") as HTMLInputElement).value.trim();
     location.hash = listHref(kind.plural, ns, labels);
   };
+  // The selector box is uncontrolled (defaultValue): live updates re-render this view, and must not undo typing.
   const namespaces = objects.namespaces();
   if (namespace && !namespaces.includes(namespace)) namespaces.push(namespace);
   return html`
@@ -86,7 +87,7 @@ export function List({ kind, namespace, selector }: { kind: KindInfo; namespace:
       </div>
       <div class="field grow">
         <label for="filter-selector">Label selector</label>
-        <input id="filter-selector" name="selector" type="text" value=${selector} placeholder="app=web,tier!=db" spellcheck=${false} autocomplete="off" />
+        <input id="filter-selector" name="selector" type="text" defaultValue=${selector} placeholder="app=web,tier!=db" spellcheck=${false} autocomplete="off" />
       </div>
       <button type="submit">Filter</button>
     </form>

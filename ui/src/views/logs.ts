@@ -25,7 +25,7 @@ const LINE = /^(\[[^\]]*\] )?(\d{4}-\d\d-\d\dT[0-9:.]+Z) ?(.*)$/;
  * reconnects and continues from the last timestamp it showed, skipping lines already on screen. Search
  * filters what is kept; Follow keeps the newest line in view.
  */
-export function LogView({ path, label }: { path: string; label: string }) {
+export function LogView({ path, label, endsWhenDone = false }: { path: string; label: string; endsWhenDone?: boolean }) {
   const lines = useRef<Line[]>([]);
   const [, setVersion] = useState(0);
   const [state, setState] = useState<{ live: boolean; message: string }>({ live: false, message: "Connecting…" });
@@ -47,11 +47,14 @@ export function LogView({ path, label }: { path: string; label: string }) {
         setVersion((v) => v + 1);
       });
     };
+    /** timestamped: the endpoint prefixes Docker's timestamps (App logs); without them a reconnect re-reads the whole log. */
+    let timestamped = false;
     const onLine = (raw: string) => {
       const m = LINE.exec(raw);
       const line: Line = m ? { id: nextId++, prefix: m[1] ?? "", time: m[2]!, text: m[3] ?? "" } : { id: nextId++, prefix: "", time: "", text: raw };
       // After a reconnect the first lines repeat what is on screen.
       if (line.time) {
+        timestamped = true;
         const seen = newest.get(line.prefix);
         if (seen !== undefined && line.time <= seen) return;
         newest.set(line.prefix, line.time);
@@ -68,10 +71,20 @@ export function LogView({ path, label }: { path: string; label: string }) {
         else query.set("tailLines", String(TAIL_LINES));
         try {
           const response = await request(`${path}?${query}`, { accept: "text/plain", signal: abort.signal });
+          if (lines.current.length > 0 && !timestamped) {
+            lines.current = [];
+            render();
+          }
           setState({ live: true, message: "Following" });
           wait = RETRY_MS;
           await readLines(response, onLine, render);
-          if (!abort.signal.aborted) setState({ live: false, message: "The log stream ended; reconnecting…" });
+          if (abort.signal.aborted) return;
+          // A Build's log ends with the build: there is nothing more to wait for.
+          if (endsWhenDone) {
+            setState({ live: false, message: "The log is complete." });
+            return;
+          }
+          setState({ live: false, message: "The log stream ended; reconnecting…" });
         } catch (err) {
           if (abort.signal.aborted) return;
           setState({ live: false, message: err instanceof ApiError ? `${err.message}; retrying…` : "Disconnected; reconnecting…" });
