@@ -11,6 +11,7 @@ import { createDockerClient, pingDocker, type DockerClient } from "../controller
 import { createAppController } from "../controllers/app/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
+import { createBackupController } from "../controllers/backup/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
@@ -113,8 +114,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       store, informers, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
       ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
     }));
+    const backupEvents = new BusEventRecorder({ sink: bus, component: "backup-controller", logger: log.child({ component: "events" }) });
+    const backups = createBackupController({ store, docker, informers, recorder: backupEvents, logger: log.child({ component: "backups" }) });
+    manager.add(backups);
     await manager.start();
     stops.push(() => manager.stop());
+    // Runs and restores under way are aborted (their partial files removed) before the manager's stop is awaited.
+    stops.push(() => backups.stop());
 
     starting = config.manifests ? "manifests directory" : undefined;
     let manifests: ManifestSync | undefined;

@@ -35,7 +35,7 @@ export async function resolveDatabase(store: ResourceStore, docker: DockerClient
   assertOwnedBy("container", containerName, container.Config.Labels, owner);
   if (!container.State.Running) throw new StepError("database", `the container of Database "${name}" is not running (${container.State.Status})`);
   const secretName = credentialsSecretName(db);
-  const secret = await store.get({ kind: "Secret", namespace, name: secretName }).catch(() => undefined);
+  const secret = (await store.get({ kind: "Secret", namespace, name: secretName }).catch(() => undefined)) as { data?: unknown } | undefined;
   if (!secret) throw new StepError("credentials", `Secret "${secretName}" with the credentials of Database "${name}" not found`);
   const rootPassword = secretValue(secret, "root-password");
   const credentials: Credentials = {

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from "node:stream";
+import { PassThrough, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Duplex } from "node:stream";
 import type { DockerClient } from "../docker/index.ts";
@@ -14,8 +14,12 @@ export interface ExecOptions {
   cmd: string[];
   /** env carries secrets (PGPASSWORD, MYSQL_PWD, REDISCLI_AUTH): an exec's environment is never on a command line. */
   env?: Record<string, string>;
-  /** stdin, when given, is streamed into the command (with backpressure) and closed at its end. */
-  stdin?: Readable;
+  /**
+   * stdin opens the command's standard input: RunningExec.stdin takes it, with backpressure, and its end
+   * closes it. Once the command has exited, what is still written is discarded (pg_restore --list stops
+   * reading after the table of contents), so the writer upstream can finish hashing.
+   */
+  stdin?: boolean;
   user?: string;
   signal?: AbortSignal;
 }
@@ -23,6 +27,8 @@ export interface ExecOptions {
 /** RunningExec is a started command: its stdout as a stream, and its end (exit code and stderr). */
 export interface RunningExec {
   stdout: Readable;
+  /** stdin is the command's standard input, when asked for. */
+  stdin?: Writable;
   /** done resolves once the command has exited: its exit code and the tail of its stderr. */
   done: Promise<ExecResult>;
 }
@@ -60,11 +66,11 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
     Env: env,
     AttachStdout: true,
     AttachStderr: true,
-    AttachStdin: options.stdin !== undefined,
+    AttachStdin: options.stdin === true,
     ...(options.user ? { User: options.user } : {}),
     abortSignal: withTimeout(options.signal),
   } as Parameters<ReturnType<DockerClient["getContainer"]>["exec"]>[0]);
-  const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined, abortSignal: options.signal } as never)) as unknown as Duplex;
+  const stream = (await exec.start({ hijack: true, stdin: options.stdin === true, abortSignal: options.signal } as never)) as unknown as Duplex;
   const abort = () => stream.destroy(new Error(`${options.cmd[0]} aborted`));
   options.signal?.addEventListener("abort", abort, { once: true });
   let stderr = "";
@@ -72,23 +78,17 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
     if (stderr.length < STDERR_LIMIT) stderr += chunk.toString("utf8");
   });
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
-  const feeding = options.stdin
-    ? pipeline(options.stdin, async function* (source) {
-        for await (const chunk of source) {
-          if (!stream.write(chunk)) await new Promise<void>((resolve, reject) => {
-            const done = () => { stream.off("error", reject); resolve(); };
-            stream.once("drain", done);
-            stream.once("error", reject);
-          });
-        }
-        // Half-close: the tool sees the end of its standard input, the connection stays open for its output.
-        stream.end();
-      })
-    : Promise.resolve();
+  const stdin = options.stdin ? new ExecStdin(stream) : undefined;
   const draining = pipeline(stream, demux, stdout);
   const done = (async (): Promise<ExecResult> => {
+    // A connection reset while input is still being written (the tool exited first) is not the tool's
+    // failure: its exit code says how it ended.
+    let cut: unknown;
     try {
-      await Promise.all([feeding, draining]);
+      await draining;
+    } catch (error) {
+      cut = error;
+      stdout.end();
     } finally {
       options.signal?.removeEventListener("abort", abort);
     }
@@ -99,10 +99,10 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
       if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode ?? 0, stderr };
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`${options.cmd[0]}: the Engine never reported an exit code`);
+    throw cut ?? new Error(`${options.cmd[0]}: the Engine never reported an exit code`);
   })();
   done.catch(() => {});
-  return { stdout, done };
+  return { stdout, ...(stdin ? { stdin } : {}), done };
 }
 
 /** execToString runs a short command and returns its stdout; a non-zero exit throws ExecFailedError. */
@@ -113,4 +113,36 @@ export async function execToString(docker: DockerClient, options: ExecOptions, t
   const result = await running.done;
   if (result.exitCode !== 0) throw new ExecFailedError(tool, result.exitCode, result.stderr);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * ExecStdin writes into a hijacked exec connection with backpressure; its end half-closes the connection (the
+ * tool sees end of input, its output still flows back). After the connection is gone, writes are discarded.
+ */
+class ExecStdin extends Writable {
+  private readonly connection: Duplex;
+  private gone = false;
+
+  constructor(connection: Duplex) {
+    super({ highWaterMark: 1 << 20 });
+    this.connection = connection;
+    const cut = () => {
+      this.gone = true;
+      this.connection.emit("drain");
+    };
+    connection.once("close", cut);
+    connection.once("error", cut);
+    connection.once("finish", () => {});
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.gone || this.connection.destroyed) return callback();
+    if (this.connection.write(chunk)) return callback();
+    this.connection.once("drain", () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (!this.gone && !this.connection.destroyed && !this.connection.writableEnded) this.connection.end();
+    callback();
+  }
 }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -50,7 +50,7 @@ export class LocalTarget implements SnapshotTarget {
     const path = join(this.dir, file);
     // Opened first so a missing file fails here, not in the middle of a pipeline.
     const handle = await open(path, "r");
-    return createReadStream("", { fd: handle.fd, highWaterMark: 1 << 20 });
+    return handle.createReadStream({ highWaterMark: 1 << 20 });
   }
 
   async writeManifest(manifest: Manifest): Promise<void> {

@@ -51,6 +51,10 @@ export class S3Target implements SnapshotTarget {
       ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
       credentials: { accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey },
       maxAttempts: 3,
+      // Checksums only where S3 requires them: S3-compatible services (MinIO, Ceph, Garage, s3rver) do not all
+      // understand the SDK's default trailing CRC32 on streamed uploads.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
     }));
     return this.clientPromise;
   }
