@@ -76,10 +76,11 @@ export async function runBackup(req: RunRequest): Promise<RunOutcome> {
     try {
       await pipeline(stages, { signal: req.signal });
     } catch (error) {
-      // The tool's own error says more than a broken pipe: prefer it when the tool failed.
-      await Promise.race([dump.finished, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      // A target that failed (disk full, upload refused) is the cause: the dump tool then only sees a broken
+      // pipe. Otherwise the tool's own error says more than the stream's.
       if (failedTarget) throw new StepError(stepOf(failedTarget), (error as Error).message, { cause: error });
-      throw error;
+      const toolError = await Promise.race([dump.finished.then(() => undefined, (e: unknown) => e), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      throw toolError ?? error;
     }
     await dump.finished;
     const digest = hasher.digest();
