@@ -9,6 +9,7 @@ import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
+import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { createBackupController } from "../controllers/backup/index.ts";
@@ -104,6 +105,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
     manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
+    manager.add(createDatabaseController({ store, docker, instance, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.

@@ -18,7 +18,7 @@ import { createReplica, observeReplicas, removeReplicas, replicaFacts, startDrai
 import { RestartTracker, type RestartBackoffOptions } from "./restarts.ts";
 import { planRollout } from "./rollout-plan.ts";
 import { ensureTargetImage, resolveTarget } from "./target.ts";
-import { databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
+import { databaseSecretSource, databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
 
 /** APP_FINALIZER holds an App until its containers are gone. */
 export const APP_FINALIZER = "berth.dev/app-cleanup";
@@ -94,6 +94,7 @@ export class AppController implements Controller {
       watchSource(this.apps),
       secretSource(this.secrets, this.apps),
       databaseSource(this.databases, this.apps),
+      databaseSecretSource(this.secrets, this.databases, this.apps),
       resyncSource(this.apps, this.resyncMs),
       dockerSource(this.deps.docker, this.apps, this.deps.instance, this.log),
       ownerScanSource(this.deps.docker, this.deps.instance, this.resyncMs, this.log),

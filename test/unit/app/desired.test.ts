@@ -76,6 +76,7 @@ test("desired: env resolves values, Secret keys and Database facts; missing ones
   await store.updateStatus({ ...db, status: { endpoint: { host: "pg", port: 5432 }, secretName: "pg-credentials", conditions: [{ type: "Ready", status: "True", reason: "Available", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" }] } });
   assert.deepEqual(await resolveEnv(store, databases, "shop", dbEnv), { ready: true, env: [{ name: "DATABASE_URL", value: "postgres://pg:p%40ss@pg:5432/pg" }] });
   assert.deepEqual(await databases.resolve("shop", { name: "pg", key: "port" }), { ready: true, value: "5432" });
-  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "default", "pw", "0"), "redis://:pw@cache:6379");
+  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "default", "pw", "0"), "redis://default:pw@cache:6379");
+  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "", "pw", "0"), "redis://:pw@cache:6379");
   assert.equal(connectionUrl("mongodb", { host: "m", port: 27017 }, "u", "p", "app"), "mongodb://u:p@m:27017/app?authSource=admin");
 });
