@@ -57,3 +57,27 @@ export async function writeSmallFile(docker: DockerClient, container: string, pa
   const body = Buffer.from(text, "utf8");
   await writeContainerFile(docker, container, path, Readable.from([body]), body.length, { uid: 0, gid: 0, mode: 0o600 }, withTimeout(signal));
 }
+
+/**
+ * writeAofBase replaces a stopped Redis's append-only files with one RDB-format base file and a manifest that
+ * names only it (Redis 7's multi-part AOF): with `appendonly yes` the server loads its AOF, not dump.rdb.
+ */
+export async function writeAofBase(docker: DockerClient, container: string, dataDir: string, aofDir: string, aofName: string, source: Readable, size: number, owner: FileOwner, signal: AbortSignal): Promise<void> {
+  const tar = pack();
+  const base = `${aofName}.1.base.rdb`;
+  const ids = { uid: owner.uid, gid: owner.gid };
+  tar.entry({ name: `${aofDir}/`, type: "directory", mode: 0o755, ...ids });
+  tar.entry({ name: `${aofDir}/${aofName}.manifest`, mode: 0o644, ...ids }, `file ${base} seq 1 type b\n`);
+  const entry = tar.entry({ name: `${aofDir}/${base}`, size, mode: 0o644, ...ids });
+  const feeding = new Promise<void>((resolve, reject) => {
+    source.on("error", reject);
+    entry.on("error", reject);
+    source.pipe(entry);
+    entry.on("finish", () => {
+      tar.finalize();
+      resolve();
+    });
+  });
+  const upload = docker.getContainer(container).putArchive(tar as unknown as NodeJS.ReadableStream, { path: dataDir, abortSignal: signal } as never);
+  await Promise.all([feeding, upload]);
+}

@@ -15,3 +15,4 @@ export { snapshotId, snapshotFile, SNAPSHOT_ID, type Manifest } from "./snapshot
 export { expired, type Retention } from "./retention.ts";
 export { nextAfter, timing, type Timing } from "./schedule.ts";
 export { StepError, type Step } from "./step-error.ts";
+export { restoreFromGate, RESTORING, type RestoreGate, type RestoredFrom } from "./restore-from.ts";

@@ -6,6 +6,20 @@ import type { Manifest } from "./snapshot.ts";
 import { asStepError, StepError, type Step } from "./step-error.ts";
 import type { SnapshotTarget } from "./targets/target.ts";
 import { verifySnapshot } from "./verify.ts";
+import { retryOnConflict } from "../runtime/index.ts";
+import { RESTORING } from "./restore-from.ts";
+
+/** markRestoring sets or removes the RESTORING annotation on a Database; true when it set it. */
+async function markRestoring(store: ResourceStore, namespace: string, name: string, on: boolean): Promise<boolean> {
+  return retryOnConflict(async () => {
+    const db = await store.get({ kind: "Database", namespace, name });
+    const annotations = { ...db.metadata.annotations };
+    if (on) annotations[RESTORING] = new Date().toISOString();
+    else delete annotations[RESTORING];
+    await store.update({ ...db, metadata: { ...db.metadata, annotations } });
+    return on;
+  });
+}
 
 /** RestoreRequest is one restore of a Backup's snapshot into a Database of the same namespace. */
 export interface RestoreRequest {
@@ -59,7 +73,13 @@ export async function restoreSnapshot(req: RestoreRequest): Promise<Manifest> {
     if (!sameFamily(manifest.engine, db.engine)) throw new StepError("restore", `snapshot ${manifest.id} is a ${manifest.engine} dump; Database "${db.name}" runs ${db.engine}`);
     await verifySnapshot(req.docker, db, target, manifest.file, manifest, { engine: false, signal: req.signal });
     enter("restore");
-    await restoreInto(req.docker, db, () => target.open(manifest.file, req.signal), manifest, req.key, req.signal);
+    // Redis is stopped while its data file is replaced: the Database controller must not start it meanwhile.
+    const pause = db.engine === "redis" ? await markRestoring(req.store, req.namespace, db.name, true) : false;
+    try {
+      await restoreInto(req.docker, db, () => target.open(manifest.file, req.signal), manifest, req.key, req.signal);
+    } finally {
+      if (pause) await markRestoring(req.store, req.namespace, db.name, false).catch(() => {});
+    }
     return manifest;
   } catch (error) {
     if (req.signal.aborted) throw new StepError(step, `aborted: ${(req.signal.reason as Error | undefined)?.message ?? "berthd is stopping"}`, { cause: error });

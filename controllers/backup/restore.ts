@@ -6,7 +6,7 @@ import { redisCli, redisValues, rdbPath } from "./dump.ts";
 import { MONGO_CONFIG, restoreCommand } from "./engines.ts";
 import { decryptStream, MAGIC } from "./encryption.ts";
 import { ExecFailedError, execToString, startExec } from "./exec.ts";
-import { readContainerFile, writeContainerFile, writeSmallFile } from "./container-files.ts";
+import { readContainerFile, writeAofBase, writeContainerFile, writeSmallFile } from "./container-files.ts";
 import type { Manifest } from "./snapshot.ts";
 import { StepError } from "./step-error.ts";
 
@@ -50,8 +50,9 @@ export async function restoreInto(
 const REDIS_START_TIMEOUT_MS = 120_000;
 
 /**
- * restoreRedis stops the server (after removing its append-only files, which would win over the RDB at
- * start-up), puts the snapshot in place of its RDB file with the same owner, and starts it again.
+ * restoreRedis stops the server, puts the snapshot in place of its RDB file with the same owner (or, with
+ * `appendonly yes`, as the RDB base of a fresh append-only directory, which is what the server loads), and
+ * starts it again.
  */
 async function restoreRedis(docker: DockerClient, db: DatabaseHandle, open: () => Promise<Readable>, size: number, key: Buffer | undefined, signal: AbortSignal): Promise<void> {
   const path = await rdbPath(docker, db, signal);
@@ -59,11 +60,11 @@ async function restoreRedis(docker: DockerClient, db: DatabaseHandle, open: () =
   current?.stream.destroy();
   const owner = current?.owner ?? { uid: 999, gid: 999, mode: 0o600 };
   const aof = redisValues(await redisCli(docker, db, ["CONFIG", "GET", "appendonly"], signal))[1] === "yes";
-  if (aof) {
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    const aofDir = redisValues(await redisCli(docker, db, ["CONFIG", "GET", "appenddirname"], signal))[1] ?? "appendonlydir";
-    await execToString(docker, { container: db.container, cmd: ["rm", "-rf", `${dir}/${aofDir}`], signal });
-  }
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const aofDir = aof ? redisValues(await redisCli(docker, db, ["CONFIG", "GET", "appenddirname"], signal))[1] ?? "appendonlydir" : "";
+  const aofName = aof ? redisValues(await redisCli(docker, db, ["CONFIG", "GET", "appendfilename"], signal))[1] ?? "appendonly.aof" : "";
+  // The old append-only files go first (while the server runs): the new directory must hold only the new base.
+  if (aof) await execToString(docker, { container: db.container, cmd: ["rm", "-rf", `${dir}/${aofDir}`], signal });
   const container = docker.getContainer(db.container);
   await (container.stop({ t: 30, abortSignal: withTimeout(signal, 60_000) } as never) as unknown as Promise<unknown>).catch((error: { statusCode?: number }) => {
     if (error.statusCode !== 304) throw error; // 304: already stopped
@@ -72,7 +73,8 @@ async function restoreRedis(docker: DockerClient, db: DatabaseHandle, open: () =
     const source = await open();
     const plain = key ? source.pipe(decryptStream(key)) : source;
     source.on("error", (error) => plain.destroy(error));
-    await writeContainerFile(docker, db.container, path, plain, size, owner, signal);
+    if (aof) await writeAofBase(docker, db.container, dir, aofDir, aofName, plain, size, owner, signal);
+    else await writeContainerFile(docker, db.container, path, plain, size, owner, signal);
   } finally {
     // The server comes back whatever happened: with the snapshot, or with the data it had.
     await (container.start({ abortSignal: withTimeout(undefined, 60_000) } as never) as unknown as Promise<unknown>).catch((error: { statusCode?: number }) => {

@@ -8,6 +8,7 @@ import {
 } from "../../../controllers/docker/index.ts";
 import { createBackupController, type BackupController, RUN_REQUESTED, RESTORE_REQUESTED } from "../../../controllers/backup/index.ts";
 import { execToString } from "../../../controllers/backup/exec.ts";
+import { createDatabaseController } from "../../../controllers/database/index.ts";
 import { MemoryEventLog } from "../../support/memory-event-log.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
 import { ensureDatabaseImage, type DatabaseImageEngine } from "../../support/database-images.ts";
@@ -53,7 +54,11 @@ export async function requireDocker(t: TestContext): Promise<DockerClient | unde
   return undefined;
 }
 
-export async function startBackupHarness(t: TestContext): Promise<BackupHarness | undefined> {
+/**
+ * startBackupHarness starts the Backup controller (and, with `databases`, the Database controller beside it,
+ * as berthd runs them) on an in-memory store. Everything made in Docker is removed after the test.
+ */
+export async function startBackupHarness(t: TestContext, options: { databases?: boolean } = {}): Promise<BackupHarness | undefined> {
   const docker = await requireDocker(t);
   if (!docker) return undefined;
   const namespace = randomNamespace("bk");
@@ -63,6 +68,8 @@ export async function startBackupHarness(t: TestContext): Promise<BackupHarness 
   const controller = createBackupController({ store, docker, recorder: events, logger });
   const manager = new Manager({ store, logger });
   manager.add(controller);
+  if (options.databases) // An instance of its own: another berthd or test on this Docker Engine never takes these containers for orphans.
+    manager.add(createDatabaseController({ store, docker, recorder: events, logger, stopGraceSeconds: 10, resyncMs: 5_000, instance: randomNamespace("instance") }));
   await manager.start();
   const containers: string[] = [];
   t.after(async () => {
@@ -138,7 +145,7 @@ export async function startTestDatabase(
     redis: [`REDIS_PASSWORD=${password}`],
   };
   // Redis reads its password from a config file written at start, so it is on no command line.
-  const cmd = engine === "redis" ? ["sh", "-c", 'printf "requirepass %s\\n" "$REDIS_PASSWORD" > /tmp/berth-redis.conf && exec docker-entrypoint.sh /tmp/berth-redis.conf'] : undefined;
+  const cmd = engine === "redis" ? ["sh", "-c", 'printf "requirepass %s\\nappendonly yes\\n" "$REDIS_PASSWORD" > /tmp/berth-redis.conf && exec docker-entrypoint.sh /tmp/berth-redis.conf'] : undefined;
   const owner = { kind: "Database", namespace, name };
   const network = await ensureNamespaceNetwork(docker, namespace);
   const id = await createContainer(docker, {
