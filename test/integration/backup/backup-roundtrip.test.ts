@@ -19,7 +19,7 @@ async function localDir(t: { after(fn: () => Promise<void>): void }): Promise<st
   return dir;
 }
 
-test("postgres: rows → backup to local and S3 (encrypted) → table dropped → restore → the same rows", LIMIT, async (t) => {
+test("postgres: rows → backup to local and S3 (encrypted, verified by a scratch restore) → table dropped → restore → the same rows", LIMIT, async (t) => {
   const h = await startBackupHarness(t);
   if (!h) return;
   const [db, s3, dir] = await Promise.all([h.database("postgres", "main"), s3For(t, h), localDir(t)]);
@@ -28,7 +28,7 @@ test("postgres: rows → backup to local and S3 (encrypted) → table dropped �
   await h.apply("Backup", "nightly", {
     spec: {
       databaseRef: { name: "main" }, target: { local: { path: dir }, s3: { endpoint: s3.endpoint, bucket: s3.bucket, prefix: "berth/", secretRef: { name: "s3-key" } } },
-      encryption: { secretRef: { name: "backup-key" } },
+      encryption: { secretRef: { name: "backup-key" } }, verify: "restore",
     },
   });
   const run = await h.runNow("nightly");
