@@ -187,7 +187,7 @@ export class BackupController implements Controller {
         const m = outcome.manifest;
         const run: BackupRun = {
           ...started, result: "Succeeded", finishedAt, bytes: m.bytes, sha256: m.sha256, verified: m.verified,
-          location: outcome.locations[0]!, locations: outcome.locations, step: "done", message: `${m.bytes} bytes to ${outcome.locations.length} target(s), verified`,
+          location: outcome.locations[0]!, locations: outcome.locations, step: "done", message: `${m.bytes} bytes to ${outcome.locations.length} target(s), verified${outcome.scratchTables !== undefined ? ` (restored into a scratch container: ${outcome.scratchTables} tables)` : ""}`,
         };
         await this.finishRun(backup, run, outcome, new Date());
         this.deps.recorder?.record(backup, "Normal", "BackupSucceeded", `run ${id}: ${m.bytes} bytes, sha256 ${m.sha256.slice(0, 12)}, verified, at ${outcome.locations.join(", ")}`);

@@ -130,9 +130,10 @@ class ExecStdin extends Writable {
       this.gone = true;
       this.connection.emit("drain");
     };
+    // The output side ending means the command has exited: nothing written after that is read by anyone.
+    connection.once("end", cut);
     connection.once("close", cut);
     connection.once("error", cut);
-    connection.once("finish", () => {});
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -36,6 +36,8 @@ export interface RunOutcome {
   locations: string[];
   /** kept are the snapshots each target holds after retention, by target kind. */
   kept: Map<"local" | "s3", Manifest[]>;
+  /** scratchTables is what `verify: restore` counted in its scratch container (tables; keys for Redis). */
+  scratchTables?: number;
 }
 
 /** stepOf is the step a target's writes belong to. */
@@ -93,7 +95,7 @@ export async function runBackup(req: RunRequest): Promise<RunOutcome> {
     for (const [index, { target }] of pending.entries()) {
       await verifySnapshot(req.docker, db, target, file, digest, { engine: index === 0, ...(req.key ? { key: req.key } : {}), signal: req.signal });
     }
-    if (req.spec.verify === "restore") await verifyByRestore(req.docker, db, pending[0]!.target, file, req.key, req.signal);
+    const scratchTables = req.spec.verify === "restore" ? await verifyByRestore(req.docker, db, pending[0]!.target, file, req.key, req.signal) : undefined;
     const manifest: Manifest = {
       id: req.id, engine: db.engine, database: db.name, file, bytes: digest.bytes, sha256: digest.sha256,
       verified: true, encrypted: req.key !== undefined, created: req.now().toISOString(),
@@ -105,7 +107,7 @@ export async function runBackup(req: RunRequest): Promise<RunOutcome> {
     pending.length = 0; // published: nothing to undo from here on
     enter("retention");
     const kept = await applyRetention(req.targets, req.spec, req.now(), req.signal);
-    return { manifest, locations, kept };
+    return { manifest, locations, kept, ...(scratchTables !== undefined ? { scratchTables } : {}) };
   } catch (error) {
     for (const { write } of pending) await write.abort().catch(() => {});
     if (req.signal.aborted) {

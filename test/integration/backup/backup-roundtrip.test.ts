@@ -34,6 +34,7 @@ test("postgres: rows → backup to local and S3 (encrypted, verified by a scratc
   const run = await h.runNow("nightly");
   assert.equal(run.result, "Succeeded", JSON.stringify(run));
   assert.equal(run.verified, true);
+  assert.match(String(run.message), /restored into a scratch container: 1 tables/);
   assert.match(String(run.sha256), /^[0-9a-f]{64}$/);
   assert.equal((run.locations as string[]).length, 2);
   const files = await readdir(join(dir, h.namespace, "nightly"));
