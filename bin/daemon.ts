@@ -25,6 +25,7 @@ import {
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { backupActionsExtension } from "../api/routes/backup-actions.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
 
 /** Daemon is a running berthd: every part, in the order it was started, so it can be stopped in reverse. */
@@ -78,7 +79,11 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     let starting: string | undefined = "proxy";
     const api = await startApiServer({
       store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: logsExtension({ store, docker: dockerLoading.promise }), readiness: () => starting,
+      extend: (app, helpers) => {
+        logsExtension({ store, docker: dockerLoading.promise })(app, helpers);
+        backupActionsExtension({ store })(app, helpers);
+      },
+      readiness: () => starting,
     });
     stops.push(() => api.close());
     // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's

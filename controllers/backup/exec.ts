@@ -1,3 +1,4 @@
+import { STREAM_BUFFER } from "./tee.ts";
 import { PassThrough, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Duplex } from "node:stream";
@@ -77,7 +78,7 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
   const demux = new DockerDemux((chunk) => {
     if (stderr.length < STDERR_LIMIT) stderr += chunk.toString("utf8");
   });
-  const stdout = new PassThrough({ highWaterMark: 1 << 20 });
+  const stdout = new PassThrough({ highWaterMark: STREAM_BUFFER });
   const stdin = options.stdin ? new ExecStdin(stream) : undefined;
   const draining = pipeline(stream, demux, stdout);
   const done = (async (): Promise<ExecResult> => {
@@ -124,7 +125,7 @@ class ExecStdin extends Writable {
   private gone = false;
 
   constructor(connection: Duplex) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STREAM_BUFFER });
     this.connection = connection;
     const cut = () => {
       this.gone = true;

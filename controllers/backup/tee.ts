@@ -33,7 +33,7 @@ export class Tee extends Writable {
   private readonly outputs: Writable[];
 
   constructor(outputs: Writable[]) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STREAM_BUFFER });
     this.outputs = outputs;
     for (const output of outputs) output.on("error", (error) => this.destroy(error));
   }
@@ -53,3 +53,9 @@ export class Tee extends Writable {
     for (const output of this.outputs) output.end(() => --left === 0 && callback());
   }
 }
+
+/**
+ * STREAM_BUFFER is the buffer of each stage a dump flows through (exec output, tee, each target): small, since
+ * several stages hold one at once and berthd's memory must not grow with the size of a dump.
+ */
+export const STREAM_BUFFER = 256 * 1024;

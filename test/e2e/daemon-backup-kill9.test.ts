@@ -1,11 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { connect } from "nats";
+import { parse } from "yaml";
+import { ApiClient } from "../support/https-client.ts";
 import { startDaemon, eventually, removeDirs } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
@@ -21,7 +23,7 @@ async function hostCommandLines(): Promise<string> {
   return (await exec("ps", ["-eo", "args"], { maxBuffer: 16 << 20 })).stdout;
 }
 
-test("berthd: kill -9 during a backup lists no half-written snapshot, the next run succeeds, and the password is on no command line, log, event or NATS message", { timeout: 480_000 }, async (t) => {
+test("berthd: kill -9 during a backup lists no half-written snapshot, the next run succeeds, the restore subresource restores onto the running database, and the password is on no command line, log, event or NATS message", { timeout: 480_000 }, async (t) => {
   const docker = await connectTestDocker();
   if (!docker) {
     if (process.env.CI === "true") throw new Error(SKIP_NO_DOCKER);
@@ -100,6 +102,26 @@ test("berthd: kill -9 during a backup lists no half-written snapshot, the next r
   assert.deepEqual((await readdir(join(backups, namespace, "nightly"))).sort(), [`${id}.json`, `${id}.pgdump`], "the partial file was swept");
   const objects = (await readdir(s3.directory, { recursive: true })).filter((f) => f.includes(".pgdump") && !f.endsWith("._S3rver_metadata.json") && !f.endsWith("._S3rver_object.md5"));
   assert.ok(objects.length >= 1 && objects.every((o) => o.includes(id)), `S3 holds only the finished snapshot: ${objects.join(",")}`);
+
+  // The restore subresource: a bad body is refused naming the field; a good one restores onto the running Database.
+  const config = parse(await readFile(join(daemon.clientDir, "config.yaml"), "utf8")) as { token: string; ca: string };
+  const api = new ApiClient(daemon.url, config.ca, config.token);
+  const restorePath = `/apis/berth.dev/v1/namespaces/${namespace}/backups/nightly/restore`;
+  const bad = await api.post(restorePath, JSON.stringify({ snapshot: id }), { headers: { "Content-Type": "application/json" } });
+  assert.equal(bad.status, 400, bad.text);
+  assert.match(bad.text, /database/);
+  await exec("docker", ["exec", "-e", `PGPASSWORD=${password}`, container, "psql", "-h", "127.0.0.1", "-U", "main", "-d", "main", "-c", "delete from big where id > 10"]);
+  const asked2 = await api.post(restorePath, JSON.stringify({ database: "main", snapshot: id }), { headers: { "Content-Type": "application/json" } });
+  assert.equal(asked2.status, 202, asked2.text);
+  const restoreId = asked2.json<{ id: string }>().id;
+  await eventually(async () => {
+    const b = JSON.parse((await berth("get", "backup", "nightly", "-o", "json")).stdout) as { status?: { lastRestore?: { id: string; result: string; message?: string } } };
+    const r = b.status?.lastRestore;
+    if (r?.id === restoreId && r.result === "Failed") throw new Error(`restore failed: ${r.message}`);
+    return r?.id === restoreId && r.result === "Succeeded";
+  }, { timeoutMs: 240_000, what: "the restore through the subresource" });
+  const count = await exec("docker", ["exec", "-e", `PGPASSWORD=${password}`, container, "psql", "-h", "127.0.0.1", "-U", "main", "-d", "main", "-tAc", "select count(*) from big"]);
+  assert.equal(count.stdout.trim(), "300000");
 
   logs += daemon.logs();
   const events = (await berth("events")).stdout;

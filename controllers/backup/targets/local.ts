@@ -1,3 +1,4 @@
+import { STREAM_BUFFER } from "../tee.ts";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -28,7 +29,7 @@ export class LocalTarget implements SnapshotTarget {
   async begin(file: string): Promise<PendingWrite> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const partial = join(this.dir, `.${file}${PARTIAL}`);
-    const stream = createWriteStream(partial, { mode: 0o600, highWaterMark: 1 << 20 });
+    const stream = createWriteStream(partial, { mode: 0o600, highWaterMark: STREAM_BUFFER });
     const final = join(this.dir, file);
     return {
       stream,
@@ -50,7 +51,7 @@ export class LocalTarget implements SnapshotTarget {
     const path = join(this.dir, file);
     // Opened first so a missing file fails here, not in the middle of a pipeline.
     const handle = await open(path, "r");
-    return handle.createReadStream({ highWaterMark: 1 << 20 });
+    return handle.createReadStream({ highWaterMark: STREAM_BUFFER });
   }
 
   async writeManifest(manifest: Manifest): Promise<void> {

@@ -1,3 +1,4 @@
+import { STREAM_BUFFER } from "../tee.ts";
 import { PassThrough, Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { manifestFile, parseManifest, type Manifest } from "../snapshot.ts";
@@ -66,7 +67,7 @@ export class S3Target implements SnapshotTarget {
   async begin(file: string, signal: AbortSignal): Promise<PendingWrite> {
     const { Upload } = await sdk();
     const client = await this.client();
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const body = new PassThrough({ highWaterMark: STREAM_BUFFER });
     const abortController = new AbortController();
     const onAbort = () => abortController.abort();
     signal.addEventListener("abort", onAbort, { once: true });
