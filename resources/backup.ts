@@ -65,8 +65,8 @@ export const backupRun = z.object({
   location: z.string().optional(),
   locations: z.array(z.string()).optional(),
   verified: z.boolean().optional(),
-  step: z.string().optional(),
   message: z.string().optional(),
+  step: z.string().optional().describe("Step at which a failed run stopped (dump, upload, verify...)."),
 });
 
 export type BackupRun = z.infer<typeof backupRun>;

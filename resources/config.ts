@@ -20,6 +20,8 @@ export const daemonConfig = z.strictObject({
   httpPort: port.default(80).describe("HttpPort the proxy listens on for plain HTTP."),
   httpsPort: port.default(443).describe("HttpsPort the proxy listens on for TLS."),
   natsUrl: z.string().optional().describe("NatsUrl of an existing NATS server; absent → berthd starts its own nats-server."),
+  natsCreds: z.string().optional().describe("NatsCreds is a file with the credentials for `natsUrl`: a NATS `.creds` file, or a line `user:password`."),
+  natsCa: z.string().optional().describe("NatsCa is a PEM file of the CA that signs the TLS certificate of the server at `natsUrl`."),
   manifests: z.string().optional().describe("Manifests is a directory kept in sync with the store: applied on change, pruned on delete."),
   acmeDirectory: z.string().url().default(LETS_ENCRYPT).describe("AcmeDirectory is the ACME directory certificates come from."),
   acmeCa: z.string().optional().describe("AcmeCa is a PEM file of the CA that signs the ACME directory's own HTTPS certificate (a private CA such as Pebble)."),
@@ -30,7 +32,13 @@ export const daemonConfig = z.strictObject({
     .describe("BaseDomain gives every App with a port a generated Domain `<app>-<namespace>.<baseDomain>`."),
   baseDomainTls: z.enum(["acme", "none"]).default("acme").describe("BaseDomainTls is the TLS mode of generated Domains: `acme` (a certificate per host) or `none` (plain HTTP)."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
+  networkPool: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(\/\d{1,2})?$/, "an IPv4 range such as 10.212.0.0/16, optionally with a subnet size: 10.212.0.0/16/24")
+    .default("10.212.0.0/16/24")
+    .describe("NetworkPool is the address range namespace networks take their subnets from (one /24 each by default)."),
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
+  maxWatchesPerToken: z.coerce.number().int().min(1).default(100).describe("MaxWatchesPerToken bounds the watches one API token may hold open at once; more are answered 429."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
 });
 
@@ -44,17 +52,21 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "httpPort", flag: "--http-port", env: "BERTH_HTTP_PORT" },
   { field: "httpsPort", flag: "--https-port", env: "BERTH_HTTPS_PORT" },
   { field: "natsUrl", flag: "--nats-url", env: "BERTH_NATS_URL" },
+  { field: "natsCreds", flag: "--nats-creds", env: "BERTH_NATS_CREDS" },
+  { field: "natsCa", flag: "--nats-ca", env: "BERTH_NATS_CA" },
   { field: "manifests", flag: "--manifests", env: "BERTH_MANIFESTS" },
   { field: "acmeDirectory", flag: "--acme-directory", env: "BERTH_ACME_DIRECTORY" },
   { field: "acmeCa", flag: "--acme-ca", env: "BERTH_ACME_CA" },
   { field: "baseDomain", flag: "--base-domain", env: "BERTH_BASE_DOMAIN" },
   { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
+  { field: "networkPool", flag: "--network-pool", env: "BERTH_NETWORK_POOL" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
+  { field: "maxWatchesPerToken", flag: "--max-watches-per-token", env: "BERTH_MAX_WATCHES_PER_TOKEN" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
 ];
 
-/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else (DESIGN.md §6). */
+/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else. */
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/berth" : join(homedir(), ".berth");
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources/index.ts";
 import { restoreFromGate, RESTORING, type RestoredFrom } from "../backup/restore-from.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
@@ -7,7 +8,7 @@ import {
 } from "../runtime/index.ts";
 import type { EventRecorder, EventType } from "../events/types.ts";
 import {
-  ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, ensureNamespaceNetwork, inspectContainer,
+  ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, NamespaceNetworks, inspectContainer,
   instanceFilter, isConflict, listContainers, ownedBy, ownerFilter, removeContainer, startContainer, withTimeout,
   type DockerClient, type OwnerRef,
 } from "../docker/index.ts";
@@ -29,7 +30,11 @@ export interface DatabaseControllerOptions {
   recorder: EventRecorder;
   logger: Logger;
   informers?: SharedInformers;
-  /** instance is this berthd's id (default `default`): orphan removal only touches containers it made. */
+  /**
+   * instance is this berthd's id: orphan removal only touches containers it made. The default is this
+   * process's own (PROCESS_INSTANCE), so controllers run in-process by separate programs sharing one Docker
+   * Engine (test runs side by side) never take each other's containers for orphans.
+   */
   instance?: string;
   /** resyncMs re-reconciles every Database this often (default 30 s). */
   resyncMs?: number;
@@ -41,6 +46,8 @@ export interface DatabaseControllerOptions {
   checkTimeoutMs?: number;
   /** stopGraceSeconds between SIGTERM and SIGKILL when the container is replaced or removed (default 30: engines flush on shutdown). */
   stopGraceSeconds?: number;
+  /** networks makes namespace networks, shared with the App controller (default: one of its own, from the default address pool). */
+  networks?: NamespaceNetworks;
   controller?: ControllerOptions;
 }
 
@@ -60,7 +67,14 @@ interface EngineState {
   startingSince?: number;
   /** restartAt delays the next start of a crash-looping engine. */
   restartAt?: number;
+  /** passwordChanged: the container was replaced with new credentials that the engine's data does not know yet. */
+  passwordChanged?: boolean;
+  /** passwordAttemptAt is when the password was last set in the engine (ms). */
+  passwordAttemptAt?: number;
 }
+
+/** PROCESS_INSTANCE is the instance id of Database controllers given none: one per process. */
+export const PROCESS_INSTANCE = `process-${process.pid}-${randomBytes(4).toString("hex")}`;
 
 /** CRASH_LOOP_EXITS exits within CRASH_LOOP_WINDOW_MS make a crash loop: restarts are then spaced by a growing backoff. */
 const CRASH_LOOP_EXITS = 3;
@@ -91,14 +105,15 @@ export class DatabaseController implements Controller {
   private readonly pullBackoff = new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 });
   private readonly crashBackoff = new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 });
   private readonly state = new Map<Key, EngineState>();
-  private readonly networks = new Map<string, Promise<string>>();
+  private readonly networks: NamespaceNetworks;
 
   constructor(options: DatabaseControllerOptions) {
     this.store = options.store;
     this.docker = options.docker;
     this.recorder = options.recorder;
     this.log = options.logger.child({ component: "database-controller" });
-    this.instance = options.instance ?? "default";
+    this.instance = options.instance ?? PROCESS_INSTANCE;
+    this.networks = options.networks ?? new NamespaceNetworks(options.docker, { instance: this.instance });
     this.resyncMs = options.resyncMs ?? 30_000;
     this.checkIntervalMs = options.checkIntervalMs ?? 10_000;
     this.startingPollMs = options.startingPollMs ?? 200;
@@ -186,6 +201,7 @@ export class DatabaseController implements Controller {
     const state = this.stateOf(key);
     if (container && (container.Config.Labels?.[LABELS.specHash] !== desired.hash || container.Config.Labels?.[DATABASE_LABELS.uid] !== db.metadata.uid)) {
       ctx.log.info(`replacing the container of Database ${ref.namespace}/${ref.name}: its configuration changed`);
+      if (container.Config.Labels?.[DATABASE_LABELS.credentials] !== desired.spec.Labels?.[DATABASE_LABELS.credentials] && profile.setPassword) state.passwordChanged = true;
       await removeContainer(this.docker, container.Id, this.stopGraceSeconds, ctx.signal);
       this.recorder.record(db, "Normal", "Restarting", `the configuration changed (image ${image}): restarting on volume ${volume.name}`);
       container = undefined;
@@ -215,13 +231,22 @@ export class DatabaseController implements Controller {
     }
     if (!container?.State.Running) return { ready: false, reason: "Starting", message: "the engine's container is not running", requeueAfterMs: this.startingPollMs };
 
-    return this.check(key, container.Id, profile, credentials, state);
+    return this.check(key, db, container.Id, profile, credentials, state);
   }
 
   /** check runs the engine's own readiness check and turns its answer into a verdict. */
-  private async check(key: Key, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<Verdict> {
+  private async check(key: Key, db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<Verdict> {
+    // New credentials are set in the engine before it is called Ready: a check over a trusted local address
+    // (the official postgres image trusts 127.0.0.1) would pass with the old password still in force.
+    if (state.passwordChanged) await this.setPassword(db, id, profile, credentials, state);
+    if (state.passwordChanged && profile.setPassword) {
+      return { ready: false, reason: "Starting", message: `waiting for ${profile.engine} to take the new password`, requeueAfterMs: this.startingPollMs };
+    }
     const check = profile.readiness(credentials);
-    const result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    let result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    if (result.exitCode !== 0 && (await this.setPassword(db, id, profile, credentials, state))) {
+      result = await execIn(this.docker, id, check.cmd, check.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    }
     if (result.exitCode === 0) {
       state.startingSince = undefined;
       state.exits = [];
@@ -235,6 +260,28 @@ export class DatabaseController implements Controller {
     }
     const why = result.exitCode === null ? "did not answer in time" : "refused the check";
     return { ready: false, reason: "NotResponding", message: `${profile.engine} ${why}`, requeueAfterMs: 1_000 };
+  }
+
+  /**
+   * setPassword tells the engine the Secret's password when its data may know another: right after the
+   * container was replaced with new credentials, and, should that have been missed (berthd restarted), every
+   * 5 s while the engine refuses the check (after its first 10 s when this process started it). True when set.
+   */
+  private async setPassword(db: Resource, id: string, profile: EngineProfile, credentials: Credentials, state: EngineState): Promise<boolean> {
+    if (!profile.setPassword) return false;
+    const now = Date.now();
+    // Not started by this process (berthd restarted), or starting for long: the password may be what is wrong.
+    const stuck = state.startingSince === undefined || now - state.startingSince > 10_000;
+    if (!state.passwordChanged && !stuck) return false;
+    if (state.passwordAttemptAt !== undefined && now - state.passwordAttemptAt < (state.passwordChanged ? 500 : 5_000)) return false;
+    state.passwordAttemptAt = now;
+    const set = profile.setPassword(credentials);
+    const result = await execIn(this.docker, id, set.cmd, set.env, this.checkTimeoutMs).catch(() => ({ exitCode: null }));
+    if (result.exitCode !== 0) return false;
+    const announced = state.passwordChanged;
+    state.passwordChanged = false;
+    if (announced) this.recorder.record(db, "Normal", "PasswordChanged", `set the password of user ${credentials.user} from Secret ${(db.status?.secretName as string | undefined) ?? "its credentials Secret"}`);
+    return true;
   }
 
   /** create makes the container and puts the credential files in before it ever starts; undefined when the name was taken meanwhile. */
@@ -346,14 +393,9 @@ export class DatabaseController implements Controller {
     return containers.length;
   }
 
-  /** ensureNetwork makes the namespace network once at a time (Docker makes two networks of one name when asked twice at once). */
+  /** ensureNetwork makes the namespace network (see NamespaceNetworks: one pool and one creation at a time, shared with Apps). */
   private ensureNetwork(namespace: string, signal: AbortSignal): Promise<string> {
-    let pending = this.networks.get(namespace);
-    if (!pending) {
-      pending = ensureNamespaceNetwork(this.docker, namespace, signal).finally(() => this.networks.delete(namespace));
-      this.networks.set(namespace, pending);
-    }
-    return pending;
+    return this.networks.ensure(namespace, signal);
   }
 
   private async get(key: Key): Promise<Resource | undefined> {

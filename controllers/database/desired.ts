@@ -10,6 +10,8 @@ export const DATABASE_LABELS = {
   /** uid is the Database object's uid: a container of an earlier Database of the same name is replaced. */
   uid: "berth.dev/uid",
   engine: "berth.dev/engine",
+  /** credentials is a short one-way hash of the credentials the container was given: a change means telling the engine. */
+  credentials: "berth.dev/credentials-hash",
   /** engineMajor, on the data volume, is the engine major version the data was initialised with. */
   engineMajor: "berth.dev/engine-major",
 } as const;
@@ -71,6 +73,12 @@ export function buildDatabaseContainer(input: DesiredInput): { spec: ContainerSp
     [LABELS.specHash]: hash,
     [DATABASE_LABELS.uid]: input.uid,
     [DATABASE_LABELS.engine]: profile.engine,
+    [DATABASE_LABELS.credentials]: credentialsHash(input.credentials),
   };
   return { spec: { name: containerNameOf(ref), ...body, Labels: labels }, hash };
+}
+
+/** credentialsHash identifies a set of credentials without revealing them (12 hex digits of a sha256). */
+export function credentialsHash(c: Credentials): string {
+  return createHash("sha256").update(canonicalJson(c)).digest("hex").slice(0, 12);
 }

@@ -57,6 +57,12 @@ export interface EngineProfile {
   files(c: Credentials): Record<string, string>;
   cmd?: string[];
   readiness(c: Credentials): ReadinessCheck;
+  /**
+   * setPassword, when the engine has one, makes the user's password the Secret's on data that was initialised
+   * with another (engines read the `*_FILE` variables only on an empty volume). It runs inside the container,
+   * the password in the exec's environment.
+   */
+  setPassword?(c: Credentials): ReadinessCheck;
 }
 
 const file = (name: string) => `${SECRETS_DIR}/${name}`;
@@ -72,9 +78,15 @@ const postgres: EngineProfile = {
   upgradable: (from, to) => from === to,
   env: (c) => [`POSTGRES_USER=${c.user}`, `POSTGRES_DB=${c.database}`, `POSTGRES_PASSWORD_FILE=${file("password")}`, "PGDATA=/var/lib/postgresql/data"],
   files: (c) => ({ password: c.password }),
+  setPassword: (c) => ({
+    // Over the socket, which the official image trusts locally; psql's :'pw' quotes the value as a literal.
+    cmd: ["sh", "-c", `printf '%s\\n' '\\getenv pw NEW_PASSWORD' 'ALTER ROLE :"user" PASSWORD :'"'"'pw'"'"';' | psql -X -q -v ON_ERROR_STOP=1 -v user="$DB_USER" -U "$DB_USER" -d "$DB_NAME"`],
+    env: [`NEW_PASSWORD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`],
+  }),
   readiness: (c) => ({
     // Over TCP: the entrypoint's init server listens on the socket only, so this fails until the real server is up.
-    cmd: ["sh", "-c", 'pg_isready -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" && psql -X -w -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" -tAc "select 1" >/dev/null'],
+    // The query goes to the container's own address, where the password is checked (127.0.0.1 is trusted).
+    cmd: ["sh", "-c", 'pg_isready -q -h 127.0.0.1 -p 5432 -U "$DB_USER" -d "$DB_NAME" && set -- $(hostname -i 2>/dev/null) 127.0.0.1 && psql -X -w -q -h "$1" -p 5432 -U "$DB_USER" -d "$DB_NAME" -tAc "select 1" >/dev/null'],
     env: [`PGPASSWORD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`],
   }),
 };
@@ -85,6 +97,17 @@ const MYSQL_CHECK = [
   'if command -v mariadb-admin >/dev/null; then a=mariadb-admin; q=mariadb; else a=mysqladmin; q=mysql; fi; ' +
     '$a ping -h 127.0.0.1 -P 3306 -u"$DB_USER" --silent >/dev/null && $q -h 127.0.0.1 -P 3306 -u"$DB_USER" -D "$DB_NAME" -e "select 1" >/dev/null',
 ];
+
+/** mysqlSetPassword alters the user as root over the socket; the SQL is built by shell builtins, so the password is on no command line. */
+const mysqlSetPassword = (c: Credentials): ReadinessCheck => ({
+  cmd: [
+    "sh", "-c",
+    'if command -v mariadb >/dev/null; then q=mariadb; else q=mysql; fi; ' +
+      `esc() { printf '%s' "$1" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/\\\\\\\\'/g"; }; ` +
+      `printf "ALTER USER '%s'@'%%' IDENTIFIED BY '%s';\\n" "$(esc "$DB_USER")" "$(esc "$NEW_PASSWORD")" | MYSQL_PWD="$ROOT_PASSWORD" $q -uroot`,
+  ],
+  env: [`NEW_PASSWORD=${c.password}`, `ROOT_PASSWORD=${c.rootPassword ?? ""}`, `DB_USER=${c.user}`],
+});
 
 const mysqlReadiness = (c: Credentials): ReadinessCheck => ({ cmd: MYSQL_CHECK, env: [`MYSQL_PWD=${c.password}`, `DB_USER=${c.user}`, `DB_NAME=${c.database}`] });
 
@@ -101,6 +124,7 @@ const mysql: EngineProfile = {
   env: (c) => [`MYSQL_ROOT_PASSWORD_FILE=${file("root-password")}`, `MYSQL_USER=${c.user}`, `MYSQL_PASSWORD_FILE=${file("password")}`, `MYSQL_DATABASE=${c.database}`],
   files: (c) => ({ password: c.password, "root-password": c.rootPassword ?? "" }),
   readiness: mysqlReadiness,
+  setPassword: mysqlSetPassword,
 };
 
 const mariadb: EngineProfile = {
@@ -118,6 +142,7 @@ const mariadb: EngineProfile = {
   ],
   files: (c) => ({ password: c.password, "root-password": c.rootPassword ?? "" }),
   readiness: mysqlReadiness,
+  setPassword: mysqlSetPassword,
 };
 
 const redis: EngineProfile = {
@@ -150,7 +175,9 @@ const mongodb: EngineProfile = {
   readiness: (c) => ({
     cmd: [
       "mongosh", "--norc", "--quiet", "--host", "127.0.0.1", "--port", "27017", "--eval",
-      "const a = db.getSiblingDB('admin'); a.auth(process.env.DB_USER, process.env.DB_PASSWORD); quit(a.runCommand({ ping: 1 }).ok === 1 ? 0 : 1)",
+      // The entrypoint's init server also listens on 127.0.0.1:27017, without --auth: only the real one enforces it.
+      "const a = db.getSiblingDB('admin'); a.auth(process.env.DB_USER, process.env.DB_PASSWORD); const o = a.runCommand({ getCmdLineOpts: 1 }); " +
+        "quit(a.runCommand({ ping: 1 }).ok === 1 && ((o.parsed || {}).security || {}).authorization === 'enabled' ? 0 : 1)",
     ],
     env: [`DB_USER=${c.user}`, `DB_PASSWORD=${c.password}`],
   }),

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { LABELS, namespaceNetworkName, objectName } from "../../../controllers/docker/index.ts";
+import { LABELS, namespaceNetworkName, objectName, tailLogs } from "../../../controllers/docker/index.ts";
 import { DATABASE_LABELS, defaultVolumeName } from "../../../controllers/database/index.ts";
+import { TEST_IMAGES, ensureTestImages } from "../../support/images.ts";
 import { LIMIT, eventually, isReady, readyCondition, secretLeaks, startDatabaseHarness, type DatabaseHarness } from "./harness.ts";
 
 const PG = (h: DatabaseHarness, extra: Record<string, unknown> = {}) => ({ spec: { engine: "postgres", image: h.image, ...extra } });
@@ -151,6 +152,16 @@ test("database postgres: a name held by a foreign container is NameConflict and 
   assert.match(readyCondition(ghost)!.message, /no-such-postgres/);
   assert.equal(await h.container("ghost"), undefined);
 
+  // An image that does not run the engine: it exits at once, is restarted twice, then backs off as a crash loop.
+  await ensureTestImages(h.docker, [TEST_IMAGES.crash]);
+  await h.apply("Database", "crashy", PG(h, { image: TEST_IMAGES.crash }));
+  const crashing = await eventually(async () => {
+    const d = await h.get("Database", "crashy");
+    assert.equal(readyCondition(d)?.reason, "CrashLoop", JSON.stringify(d?.status?.conditions));
+    return d!;
+  });
+  assert.match(readyCondition(crashing)!.message, /exited 3 times.*exit code 3/);
+
   // postgres 15 → "16": the same image under a 16 tag, enough for the controller to see a major jump.
   const tag = `berth-test/postgres-upgrade-${randomBytes(3).toString("hex")}`;
   await h.docker.getImage(h.image).tag({ repo: tag, tag: "16" });
@@ -168,4 +179,32 @@ test("database postgres: a name held by a foreign container is NameConflict and 
   const still = (await h.container("up"))!;
   assert.equal(still.Id, before.Id, "the running engine is left alone");
   assert.ok(still.State.Running);
+});
+
+test("database postgres: credentials from spec.credentials.secretRef; a changed password reaches the engine and the App rolls to it", LIMIT, async (t) => {
+  const h = await startDatabaseHarness(t, "postgres");
+  if (!h) return;
+  const first = randomBytes(24).toString("base64url");
+  const second = `it's ${randomBytes(24).toString("base64url")}`;
+  await h.apply("Secret", "login", { stringData: { user: "app", password: first } });
+  await h.apply("Database", "pg", PG(h, { credentials: { secretRef: { name: "login" } } }));
+  await eventually(async () => assert.ok(isReady(await h.get("Database", "pg"))));
+  assert.equal((await h.get("Database", "pg"))!.status!.secretName, "login");
+  assert.equal(await h.get("Secret", "pg-credentials"), undefined, "nothing generated");
+  await h.apply("App", "reader", { spec: { image: h.image, command: ["sh", "-c", 'while true; do echo "db: $(psql "$DATABASE_URL" -X -w -tAc "select current_user" 2>&1)"; sleep 0.5; done'], env: [{ name: "DATABASE_URL", valueFrom: { databaseRef: { name: "pg", key: "url" } } }] } });
+  await eventually(async () => assert.ok((await h.appLogs("reader")).includes("db: app")));
+  const before = (await h.appContainers("reader"))[0]!;
+
+  await h.apply("Secret", "login", { stringData: { user: "app", password: second } });
+  await eventually(async () => {
+    const [c] = await h.appContainers("reader");
+    assert.ok(c && c.id !== before.id, "the App rolled");
+    const env = (await h.docker.getContainer(c.id).inspect()).Config.Env;
+    assert.ok(env.includes(`DATABASE_URL=postgres://app:${encodeURIComponent(second)}@pg:5432/pg`), env.join(" "));
+    const logs = await tailLogs(h.docker, c.id, 20);
+    assert.ok(logs.includes("db: app"), `and connects with the new password: ${logs.slice(-3).join("\n")} ${JSON.stringify((await h.events.list({})).map((e) => e.reason))} ${JSON.stringify(readyCondition(await h.get("Database", "pg")))}`);
+  }, 120_000);
+  assert.ok(isReady(await h.get("Database", "pg")));
+  assert.ok((await h.events.list({})).some((e) => e.reason === "PasswordChanged"));
+  for (const p of [first, second]) assert.deepEqual(await secretLeaks(h, "pg", p), []);
 });

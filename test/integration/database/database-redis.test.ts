@@ -48,13 +48,24 @@ test("database redis: Ready with authentication; an App reads a key through DATA
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   await h.docker.getContainer(info.Id).kill();
   await eventually(async () => assert.equal(await redis(h, "cache", "get", "note"), "kept across restarts"));
-  await h.docker.getContainer(info.Id).remove({ force: true });
+  await h.docker.getContainer(info.Id).remove({ force: true }).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify((await h.events.list({})).map((e) => [e.reason, e.message]))}`);
+  });
   await eventually(async () => {
     const c = await h.container("cache");
     assert.ok(c && c.Id !== info.Id, "re-created");
     assert.equal(await redis(h, "cache", "get", "note"), "kept across restarts");
   });
   assert.deepEqual(await secretLeaks(h, "cache", password), []);
+
+  // A restarted berthd finds the engine as it left it: same container, same volume, same data.
+  const running = (await h.container("cache"))!;
+  await h.restart();
+  await eventually(async () => assert.ok((await h.events.list({})).length > 0));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal((await h.container("cache"))!.Id, running.Id, "not re-created by a new controller");
+  assert.ok(isReady(await h.get("Database", "cache")));
+  assert.equal(await redis(h, "cache", "get", "note"), "kept across restarts");
 
   const volume = defaultVolumeName({ kind: "Database", namespace: h.namespace, name: "cache" });
   await h.remove("Database", "cache");

@@ -22,6 +22,8 @@ export interface DatabaseHarness {
   /** image is the engine's local image. */
   image: string;
   apply(kind: "Database" | "App" | "Secret", name: string, body: Record<string, unknown>): Promise<Resource>;
+  /** restart stops the controllers and starts new ones, as a restarted (or upgraded) berthd would: in-memory state is lost. */
+  restart(): Promise<void>;
   get(kind: string, name: string): Promise<Resource | undefined>;
   remove(kind: string, name: string): Promise<void>;
   /** container is the Database's container as Docker sees it (undefined when there is none). */
@@ -51,11 +53,15 @@ export async function startDatabaseHarness(t: TestContext, engine: DatabaseImage
   const store = await MemoryStore.open();
   const events = new MemoryEventLog();
   const logger = silentLogger();
-  const manager = new Manager({ store, logger });
-  manager.add(createGarbageCollector(store, logger));
-  manager.add(createDatabaseController({ store, docker, recorder: events, logger, stopGraceSeconds: 10, resyncMs: 5_000 }));
-  manager.add(createAppController({ store, docker, recorder: events, logger, stopGraceSeconds: 1 }));
-  await manager.start();
+  const launch = async () => {
+    const manager = new Manager({ store, logger });
+    manager.add(createGarbageCollector(store, logger));
+    manager.add(createDatabaseController({ store, docker, recorder: events, logger, stopGraceSeconds: 10, resyncMs: 5_000 }));
+    manager.add(createAppController({ store, docker, recorder: events, logger, stopGraceSeconds: 1 }));
+    await manager.start();
+    return manager;
+  };
+  let manager = await launch();
   t.after(async () => {
     await manager.stop();
     await cleanupNamespace(docker, namespace);
@@ -71,6 +77,10 @@ export async function startDatabaseHarness(t: TestContext, engine: DatabaseImage
   const ref = (name: string) => ({ kind: "Database", namespace, name });
   return {
     store, docker, namespace, events, image, get,
+    async restart() {
+      await manager.stop();
+      manager = await launch();
+    },
     async apply(kind, name, body) {
       const obj = admit({ apiVersion: "berth.dev/v1", kind, metadata: { name, namespace }, ...body });
       const existing = await get(kind, name);

@@ -16,7 +16,7 @@ test("desired: a replica's container has deterministic names, owner labels, limi
   const spec = specOf({ image: "web:1", port: 8080, command: ["/bin/app"], args: ["--serve"], resources: { cpu: "500m", memory: "256Mi" }, volumes: [{ name: "data", mountPath: "/data" }] });
   const template = templateOf(spec);
   const c = buildDesiredContainer({ app: ref, template, env: [{ name: "A", value: "1" }], revision: 3, specHash: "abc123def456", index: 1, network: "berth-shop", instance: "i-1" });
-  assert.equal(c.name, "berth-shop-web-3-1");
+  assert.equal(c.name, "berth-shop-web-1a25a6-3-1");
   assert.equal(c.Image, "web:1");
   assert.deepEqual(c.Entrypoint, ["/bin/app"]);
   assert.deepEqual(c.Cmd, ["--serve"]);
@@ -29,10 +29,10 @@ test("desired: a replica's container has deterministic names, owner labels, limi
   assert.equal(c.HostConfig?.Memory, 256 * 1024 * 1024);
   assert.equal(c.HostConfig?.NetworkMode, "berth-shop");
   assert.deepEqual(c.HostConfig?.RestartPolicy, { Name: "no" });
-  assert.deepEqual(c.HostConfig?.Mounts, [{ Type: "volume", Source: "berth-shop-web-data", Target: "/data" }]);
+  assert.deepEqual(c.HostConfig?.Mounts, [{ Type: "volume", Source: "berth-shop-web-1a25a6-data", Target: "/data" }]);
   assert.deepEqual(c.NetworkingConfig?.EndpointsConfig?.["berth-shop"]?.Aliases, ["web"]);
-  assert.deepEqual(buildDesiredVolumes(ref, template).map((v) => [v.name, v.labels["berth.dev/owner"]]), [["berth-shop-web-data", "App/shop/web"]]);
-  assert.equal(containerName(ref, 1, 0), "berth-shop-web-1-0");
+  assert.deepEqual(buildDesiredVolumes(ref, template).map((v) => [v.name, v.labels["berth.dev/owner"]]), [["berth-shop-web-1a25a6-data", "App/shop/web"]]);
+  assert.equal(containerName(ref, 1, 0), "berth-shop-web-1a25a6-1-0");
 });
 
 test("desired: the spec hash covers the template and resolved env, not replicas or strategy", () => {
