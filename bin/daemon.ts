@@ -14,6 +14,7 @@ import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { createPreviewsController } from "../controllers/previews/index.ts";
+import { createBackupController } from "../controllers/backup/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
@@ -29,6 +30,7 @@ import { AuditLog } from "../api/audit/audit-log.ts";
 import { combineExtensions } from "../api/app.ts";
 import { statsExtension } from "../api/routes/app-stats.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { backupActionsExtension } from "../api/routes/backup-actions.ts";
 import { uiExtension } from "../api/routes/ui.ts";
 import { buildLogsExtension } from "../api/routes/build-logs.ts";
 import { createBuildControllers } from "../controllers/build/create.ts";
@@ -95,7 +97,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
       extend: combineExtensions(
         logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }),
-        buildLogsExtension({ store, dataDir: config.dataDir }), uiExtension(),
+        buildLogsExtension({ store, dataDir: config.dataDir }), backupActionsExtension({ store }), uiExtension(),
       ),
       readiness: () => starting,
       hooks: hookRoutes({
@@ -150,8 +152,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
     }));
     manager.add(createPreviewsController({ store, informers, recorder: appEvents, logger: log.child({ component: "previews" }) }));
+    const backupEvents = new BusEventRecorder({ sink: bus, component: "backup-controller", logger: log.child({ component: "events" }) });
+    const backups = createBackupController({ store, docker, informers, recorder: backupEvents, logger: log.child({ component: "backups" }) });
+    manager.add(backups);
     await manager.start();
     stops.push(() => manager.stop());
+    // Runs and restores under way are aborted (their partial files removed) before the manager's stop is awaited.
+    stops.push(() => backups.stop());
 
     starting = config.manifests ? "manifests directory" : undefined;
     let manifests: ManifestSync | undefined;

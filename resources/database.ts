@@ -60,6 +60,10 @@ export const { definition: databaseKind, schema: databaseSchema } = defineKind({
     secretName: z.string().optional(),
     image: z.string().optional(),
     volume: z.string().optional().describe("Volume is the Docker volume holding the data."),
+    restoredFrom: z
+      .object({ backup: z.string(), snapshot: z.string(), at: z.string() })
+      .optional()
+      .describe("RestoredFrom records the snapshot `spec.restoreFrom` filled the Database with (it is not restored again)."),
   },
   validateUpdate: validateDatabaseUpdate,
   columns: [

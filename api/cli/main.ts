@@ -7,7 +7,7 @@ import { CliSession, processIO, type CliIO } from "./session.ts";
  * when the verb needs them) is imported when that verb runs, which keeps start-up well under 100 ms.
  * Verbs return their exit code; any error they throw becomes one `error: ...` line and exit code 1.
  *
- * Adding a verb (`logs`, `rollout`, `backup run`, `restore` are next) means: a module under `verbs/` exporting
+ * Adding a verb means: a module under `verbs/` exporting
  * one function `(session, args, options) => Promise<number>`, and one `verb()` registration below.
  */
 
@@ -136,6 +136,30 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--to-revision <n>", "the revision to go back to (default: the one deployed before the current)")
       .addOption(namespaceOption()),
     async () => (await import("./verbs/rollout.ts")).runRolloutUndo,
+  );
+  const backup = program.command("backup").description("Run a Backup now, or list its snapshots");
+  verb(
+    backup.command("run").description("Run a Backup now and wait for its result (exit 1 if it fails)")
+      .argument("<backup...>", "backup/NAME")
+      .option("--timeout <duration>", "how long to wait", "1h")
+      .option("--no-wait", "only ask for the run")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/backup.ts")).runBackupRun,
+  );
+  verb(
+    backup.command("list").description("List a Backup's snapshots: id, size, sha256, verified, location")
+      .argument("<backup...>", "backup/NAME")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/backup.ts")).runBackupList,
+  );
+  verb(
+    program.command("restore").description("Restore a Backup's snapshot into a running Database, replacing its data (exit 1 if it fails)")
+      .argument("<backup...>", "backup/NAME")
+      .option("--snapshot <id>", "snapshot id (default: the newest)")
+      .requiredOption("--to <database>", "database/NAME to restore into")
+      .option("--timeout <duration>", "how long to wait", "1h")
+      .addOption(namespaceOption()),
+    async () => (await import("./verbs/backup.ts")).runRestore,
   );
   verb(
     rollout.command("cancel").description("Cancel the App's build in progress (its Docker build is stopped)")

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources/index.ts";
+import { restoreFromGate, RESTORING, type RestoredFrom } from "../backup/restore-from.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
   ExponentialBackoff, ensureFinalizer, informerFor, removeFinalizer, resyncSource, setCondition, watchSource, writeStatus,
@@ -148,6 +149,12 @@ export class DatabaseController implements Controller {
       else if (err instanceof CredentialsProblem) verdict = { ready: false, reason: err.reason, message: err.message, requeueAfterMs: 30_000 };
       else throw err;
     }
+    // spec.restoreFrom: a new Database is filled from a Backup's snapshot before it is Ready (controllers/backup/restore-from.ts).
+    if (verdict.ready) {
+      const gate = await restoreFromGate(this.store, db);
+      if (gate.state === "waiting") verdict = { ready: false, reason: gate.reason, message: gate.message, requeueAfterMs: gate.requeueAfterMs };
+      if (gate.state === "done") facts.restoredFrom = gate.restoredFrom;
+    }
     await this.writeDatabaseStatus(db, facts, verdict, ctx);
     return verdict.requeueAfterMs === undefined ? {} : { requeueAfterMs: verdict.requeueAfterMs };
   }
@@ -208,6 +215,9 @@ export class DatabaseController implements Controller {
       state.restartAt = undefined;
       this.recorder.record(db, "Normal", "Created", `started ${image} on volume ${volume.name}`);
       container = await inspectContainer(this.docker, id, ctx.signal);
+    } else if (!container.State.Running && db.metadata.annotations?.[RESTORING]) {
+      // A restore (controllers/backup) stopped the engine to replace its data files: it starts it again itself.
+      return { ready: false, reason: "Restoring", message: "a backup is being restored; the engine is stopped meanwhile", requeueAfterMs: 1_000 };
     } else if (!container.State.Running) {
       const wait = this.restartDelay(key, state, container.State.ExitCode);
       if (wait > 0) {
@@ -334,6 +344,7 @@ export class DatabaseController implements Controller {
         if (facts.secretName) next.secretName = facts.secretName;
         next.image = facts.image;
         if (facts.volume) next.volume = facts.volume;
+        if (facts.restoredFrom) next.restoredFrom = facts.restoredFrom;
         return next;
       });
     } catch (err) {
@@ -403,6 +414,7 @@ interface StatusFacts {
   endpoint?: { host: string; port: number };
   secretName?: string;
   volume?: string;
+  restoredFrom?: RestoredFrom;
 }
 
 /** createDatabaseController returns the Database controller, for `Manager.add`. */

@@ -27,7 +27,7 @@ function tarOf(files: Record<string, string>): Promise<Buffer> {
   archive.finalize();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    archive.on("data", (c: Buffer) => chunks.push(c));
+    archive.on("data", (c: unknown) => chunks.push(c as Buffer)); // tar-stream 3 types data as unknown
     archive.on("end", () => resolve(Buffer.concat(chunks)));
     archive.on("error", reject);
   });

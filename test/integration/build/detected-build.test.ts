@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { detectDockerfile } from "../../../controllers/build/detect/index.ts";
 import { dependencyMissing } from "../../support/ci.ts";
 import { connectTestDocker, SKIP_NO_DOCKER } from "../../support/docker.ts";
-import { dependencyMissing } from "../../support/ci.ts";
 import { docker, ensureStackBaseImages, localBaseImages } from "../../support/stack-images.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../../test/fixtures/detect/", import.meta.url));
