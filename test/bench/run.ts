@@ -11,6 +11,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "daemon", load: () => import("./daemon-bench.ts") },
   { name: "proxy", load: () => import("./proxy-bench.ts") },
   { name: "app", load: () => import("./app-bench.ts") },
+  { name: "build", load: () => import("./build-bench.ts") },
 ];
 
 /** BUDGET_MS bounds the whole run; each bench gets the signal and must stop when it aborts. */
