@@ -150,13 +150,17 @@ export class BuildController implements Controller {
     return {};
   }
 
+  /** write applies `mutate` to the Build's status; undefined when the Build is gone or had already ended. */
   private async write(build: Resource, now: Date, mutate: (status: Status) => Status): Promise<Resource | undefined> {
+    let ended = false;
     try {
-      return await writeStatus(this.deps.store, build, (status, latest) => {
+      const written = await writeStatus(this.deps.store, build, (status, latest) => {
         // Another reconcile (before a restart) may have ended it already: a terminal phase is never changed.
-        if (TERMINAL_PHASES.has(String(latest.status?.phase))) return status;
+        ended = TERMINAL_PHASES.has(String(latest.status?.phase));
+        if (ended) return status;
         return { ...mutate(status), observedGeneration: latest.metadata.generation };
       });
+      return ended ? undefined : written;
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;

@@ -17,9 +17,6 @@ export const SEQUENCE_ANNOTATION = "build.berth.dev/sequence";
 /** REQUESTED_COMMIT_ANNOTATION and REQUESTED_REF_ANNOTATION are what a verified webhook delivery records on an App. */
 export { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, refMatches } from "../../resources/build-request.ts";
 
-/** BUILD_IMAGE_LABELS are the labels a built image carries besides its owner's (the App's). */
-export const BUILD_IMAGE_LABELS = { build: "berth.dev/build", commit: "berth.dev/commit" } as const;
-
 /**
  * buildName is `<app>-<first 7 digits of the commit>-<4 digits of the build settings' hash>`, the App's name
  * shortened so the whole is a DNS label: a commit built again with other settings (Dockerfile, args) is a new Build.
