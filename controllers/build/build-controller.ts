@@ -59,7 +59,8 @@ export class BuildController implements Controller {
   sources(): Source[] {
     const jobs = this.jobEvents;
     return [
-      watchSource(this.builds),
+      // Its own status writes (progress every few seconds) need no reconcile: jobs report through their own source.
+      watchSource(this.builds, (e) => e.type !== "MODIFIED" || e.object.metadata.generation !== e.previous?.metadata.generation || !!e.object.metadata.deletionTimestamp),
       // A new Build of an App supersedes the App's older Builds still waiting or running.
       mappingSource(this.builds, (obj) => this.siblings(obj).filter((b) => !TERMINAL_PHASES.has(String(b.status?.phase))).map(objectKey), "Build → older Builds"),
       { name: "build jobs", start: (enqueue) => jobs.start(enqueue), stop: () => (jobs.stop(), void this.queue.stop()) },
