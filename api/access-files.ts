@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 /** AccessFiles are where a user's credentials for this daemon are written on first start. */
 export interface AccessFiles {
-  /** cliConfig is `~/.berth/config.yaml`: top-level `server`, `token`, `ca` (DESIGN.md §6). */
+  /** cliConfig is `~/.berth/config.yaml`: top-level `server`, `token`, `ca`. */
   cliConfig: string;
   /** kubeconfig is `~/.berth/kubeconfig` for the real kubectl. */
   kubeconfig: string;

@@ -27,3 +27,8 @@ export class UnsupportedMediaTypeError extends Error {
 export class PayloadTooLargeError extends Error {
   override name = "PayloadTooLargeError";
 }
+
+/** TooManyRequestsError is a request over a limit, e.g. too many open watches for one token (HTTP 429). */
+export class TooManyRequestsError extends Error {
+  override name = "TooManyRequestsError";
+}

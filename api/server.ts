@@ -4,6 +4,7 @@ import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { EventLog } from "../controllers/events/types.ts";
 import type { ResourceStore } from "../store/index.ts";
+import type { AuditLog } from "./audit/audit-log.ts";
 import type { TokenStore } from "./auth/token-store.ts";
 import { createApp, type AppExtension } from "./app.ts";
 import type { Readiness } from "./routes/health.ts";
@@ -26,9 +27,36 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** readiness backs `/readyz` (absent: ready as soon as the API serves). */
   readiness?: Readiness;
+  /** audit records users' writes and refused requests (absent: no audit log). */
+  audit?: AuditLog;
+  /** maxWatchesPerToken bounds the watches one token may hold open (default 100). */
+  maxWatchesPerToken?: number;
+  /** timeouts override DEFAULT_API_TIMEOUTS (tests use short ones). */
+  timeouts?: Partial<ApiTimeouts>;
   /** hooks serves webhook deliveries under `/hooks`, without bearer tokens (see hookRoutes). */
   hooks?: RequestHandler;
 }
+
+/**
+ * ApiTimeouts bound what a client may hold a connection for without finishing a request, so slow or idle
+ * clients (slowloris) cannot use up the server's sockets. Watches and followed logs are not subject to
+ * `requestMs` (it bounds receiving a request, which for them is over at once) nor to `idleMs` (they may stay
+ * silent for hours): they end at their own timeoutSeconds, when TCP keepalive finds the client gone, or when
+ * the client falls too far behind.
+ */
+export interface ApiTimeouts {
+  /** headersMs: the request line and headers must arrive within this (else 408 and the connection closes). */
+  headersMs: number;
+  /** requestMs: the whole request, body included, must arrive within this. */
+  requestMs: number;
+  /** keepAliveMs: an idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** idleMs: a connection on which nothing moves for this long (a request being served included) is closed. */
+  idleMs: number;
+}
+
+/** DEFAULT_API_TIMEOUTS: headers 10 s, request 60 s, keep-alive 65 s (longer than the usual client pools' idle), idle 120 s. */
+export const DEFAULT_API_TIMEOUTS: ApiTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 65_000, idleMs: 120_000 };
 
 /** ApiServer is a running HTTPS API. */
 export interface ApiServer {
@@ -55,13 +83,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.extend ? { extend: options.extend } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.maxWatchesPerToken !== undefined ? { maxWatchesPerToken: options.maxWatchesPerToken } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
-  const server = createServer({ cert: options.tls.cert, key: options.tls.key }, app.handler);
-  // Watches are long-lived: no request or idle timeouts on the server; each watch enforces its own timeoutSeconds.
-  server.requestTimeout = 0;
-  server.timeout = 0;
-  server.keepAliveTimeout = 65_000;
+  const timeouts = { ...DEFAULT_API_TIMEOUTS, ...options.timeouts };
+  // The header and request deadlines are checked every connectionsCheckingInterval: a fraction of the shortest.
+  const checkEveryMs = Math.max(100, Math.min(1000, Math.floor(timeouts.headersMs / 4)));
+  const server = createServer({ cert: options.tls.cert, key: options.tls.key, connectionsCheckingInterval: checkEveryMs }, app.handler);
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  // Watches and followed logs turn the idle timeout off on their own socket (see openWatchStream).
+  server.timeout = timeouts.idleMs;
   const sockets = new Set<Socket>();
   server.on("secureConnection", (socket: Socket) => {
     socket.setNoDelay(true);

@@ -6,7 +6,7 @@ import {
 } from "../resources/index.ts";
 import { sendJson } from "./respond.ts";
 import {
-  ForbiddenError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError,
+  ForbiddenError, MethodNotAllowedError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError, UnsupportedMediaTypeError,
 } from "./http-errors.ts";
 
 /** StatusCause is one field-level cause of an Invalid status (`details.causes[]`). */
@@ -63,6 +63,7 @@ function codeOf(error: unknown): number {
   if (error instanceof ExpiredError) return 410;
   if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof UnsupportedMediaTypeError) return 415;
+  if (error instanceof TooManyRequestsError) return 429;
   return 500;
 }
 

@@ -23,18 +23,21 @@ export interface WatchStreamOptions {
   watches: WatchRegistry;
   logger: Logger;
   timeoutSeconds?: number;
+  /** owner is the token the watch counts against (see WatchRegistry's per-token limit). */
+  owner?: string;
 }
+
+/** KEEPALIVE_MS: a watch may stay silent for hours, so a client that vanished is found by TCP keepalive probes. */
+const KEEPALIVE_MS = 60_000;
 
 /**
  * openWatchStream answers 200 with a chunked `application/json` body that stays open: no compression, no
- * socket timeout, Nagle off, each event written (and so flushed) as soon as it is sent. It ends at
- * `timeoutSeconds`, when the client goes away, when the client falls too far behind, or at server shutdown.
+ * idle timeout (TCP keepalive finds a vanished client instead), Nagle off, each event written (and so
+ * flushed) as soon as it is sent. It ends at `timeoutSeconds`, when the client goes away, when the client
+ * falls too far behind, or at server shutdown. A token already at its limit of open watches gets
+ * TooManyRequestsError (429) before anything is written.
  */
 export function openWatchStream(req: Request, res: Response, options: WatchStreamOptions): WatchStream {
-  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" });
-  res.flushHeaders();
-  req.socket.setTimeout(0);
-  req.socket.setNoDelay(true);
   const cleanups: Array<() => void> = [];
   let ended = false;
   const end = () => {
@@ -43,7 +46,12 @@ export function openWatchStream(req: Request, res: Response, options: WatchStrea
     for (const cleanup of cleanups.splice(0)) cleanup();
     res.end();
   };
-  cleanups.push(options.watches.add(end));
+  cleanups.push(options.watches.add(end, options.owner));
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" });
+  res.flushHeaders();
+  req.socket.setTimeout(0);
+  req.socket.setKeepAlive(true, KEEPALIVE_MS);
+  req.socket.setNoDelay(true);
   if (options.timeoutSeconds !== undefined && options.timeoutSeconds > 0) {
     const timer = setTimeout(end, options.timeoutSeconds * 1000);
     cleanups.push(() => clearTimeout(timer));

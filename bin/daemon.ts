@@ -7,8 +7,10 @@ import { openDurableStore, type ResourceStore, type Watch } from "../store/index
 import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
-import { createDockerClient, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
+import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
+import { createNetworkController } from "../controllers/network/index.ts";
+import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { createPreviewsController } from "../controllers/previews/index.ts";
@@ -18,12 +20,16 @@ import { startProxy } from "../proxy/start.ts";
 import type { ProxyControl } from "../proxy/control.ts";
 import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
-  BusEventRecorder, JetStreamEventLog, connectBus, publishStoreChanges, startEmbeddedNats,
+  BusEventRecorder, JetStreamEventLog, connectBus, loadNatsClientAuth, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
 } from "../controllers/events/index.ts";
 import type { ManifestSync } from "../controllers/manifests/index.ts";
 import { ensureServingCertificate, startApiServer, TokenStore, type ApiServer } from "../api/index.ts";
+import { AuditLog } from "../api/audit/audit-log.ts";
+import { combineExtensions } from "../api/app.ts";
+import { statsExtension } from "../api/routes/app-stats.ts";
 import { logsExtension } from "../api/routes/logs.ts";
+import { uiExtension } from "../api/routes/ui.ts";
 import { buildLogsExtension } from "../api/routes/build-logs.ts";
 import { createBuildControllers } from "../controllers/build/create.ts";
 import type { DetectDockerfile } from "../controllers/build/context.ts";
@@ -77,16 +83,20 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const recorder = new BusEventRecorder({ sink: bus, component: "berthd", logger: log.child({ component: "events" }) });
     const eventLog = new JetStreamEventLog({ connection: bus.connection, logger: log.child({ component: "event-log" }) });
 
-    // The API serves before Docker's client is loaded (only its logs endpoint needs it, and waits for it).
+    // The API serves before Docker's client is loaded (only its logs and stats endpoints need it, and wait for it).
     const dockerLoading = deferred<DockerClient>();
     // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
     let starting: string | undefined = "proxy";
+    // Users' writes and refused requests, as JSON lines (docs/api-security.md).
+    const audit = await AuditLog.open({ dir: join(config.dataDir, "audit"), logger: log.child({ component: "audit" }) });
+    stops.push(() => audit.close());
     const api = await startApiServer({
-      store, eventLog, tokens, logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
-      extend: (app, helpers) => {
-        logsExtension({ store, docker: dockerLoading.promise })(app, helpers);
-        buildLogsExtension({ store, dataDir: config.dataDir })(app, helpers);
-      },
+      store, eventLog, tokens, audit, maxWatchesPerToken: config.maxWatchesPerToken,
+      logger: log.child({ component: "api" }), tls, port: config.apiPort, host: config.apiHost,
+      extend: combineExtensions(
+        logsExtension({ store, docker: dockerLoading.promise }), statsExtension({ store, docker: dockerLoading.promise }),
+        buildLogsExtension({ store, dataDir: config.dataDir }), uiExtension(),
+      ),
       readiness: () => starting,
       hooks: hookRoutes({
         store, logger: log.child({ component: "webhooks" }),
@@ -118,7 +128,12 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     manager.add(createGarbageCollector(store, log, { informers }));
     const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
     const instance = await ensureInstanceId(config.dataDir);
-    manager.add(createAppController({ store, docker, instance, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    // One address pool and one creation at a time per namespace network, for every workload controller.
+    const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
+    manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
+    const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
+    manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
     const buildEvents = new BusEventRecorder({ sink: bus, component: "build-controller", logger: log.child({ component: "events" }) });
     const settings = { parallelism: config.buildParallelism, memory: config.buildMemory, cpus: config.buildCpus, timeout: config.buildTimeout };
     const baseImages = parseBaseImages(config.buildBaseImages);
@@ -212,11 +227,16 @@ function openStore(config: DaemonConfig, log: Logger): Promise<ResourceStore> {
   });
 }
 
-/** startMessaging starts the embedded nats-server (unless `--nats-url`) and connects the event bus. */
+/**
+ * startMessaging starts the embedded nats-server (unless `--nats-url`) and connects the event bus: with the
+ * embedded server's own credentials, or with `--nats-creds` and `--nats-ca` for a server of the operator's.
+ */
 async function startMessaging(config: DaemonConfig, log: Logger): Promise<{ nats?: EmbeddedNats; bus: EventBus }> {
+  if (!config.natsUrl && (config.natsCreds || config.natsCa)) log.warn("--nats-creds and --nats-ca apply to --nats-url only; the embedded nats-server uses its own credentials");
+  const external = config.natsUrl ? await loadNatsClientAuth({ credsFile: config.natsCreds, caFile: config.natsCa }) : undefined;
   const nats = config.natsUrl ? undefined : await startEmbeddedNats({ dataDir: config.dataDir, logger: log.child({ component: "nats-server" }) });
   try {
-    const bus = await connectBus({ url: config.natsUrl ?? nats!.url, logger: log.child({ component: "bus" }) });
+    const bus = await connectBus({ url: config.natsUrl ?? nats!.url, auth: nats ? nats.auth : external!, logger: log.child({ component: "bus" }) });
     return nats ? { nats, bus } : { bus };
   } catch (error) {
     await nats?.stop();

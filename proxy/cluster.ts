@@ -167,6 +167,7 @@ export class ProxyCluster implements ProxyControl {
       fallback: this.options.fallback,
       logLevel: this.options.logLevel ?? "info",
       ...(this.options.limits ? { limits: this.options.limits } : {}),
+      ...(this.options.dataPlane ? { dataPlane: this.options.dataPlane } : {}),
       ...(this.options.publicHttpsPort ? { publicHttpsPort: this.options.publicHttpsPort } : {}),
     };
     worker.on("exit", (code, signal) => this.exited(worker, code, signal));

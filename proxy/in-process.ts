@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { CertMap, type CertificateSpec, type PemPair } from "./cert-map.ts";
 import type { ProxyControl } from "./control.ts";
+import type { DataPlaneName } from "./data-plane.ts";
 import type { ProxyLimits } from "./limits.ts";
 import { RouteTable, type RouteSpec } from "./route-table.ts";
 import { ProxyServer, type ListenTarget } from "./server.ts";
@@ -13,6 +14,8 @@ export interface InProcessProxyOptions {
   logger: Logger;
   limits?: Partial<ProxyLimits>;
   publicHttpsPort?: number;
+  /** dataPlane forces a data plane (default: BERTH_PROXY_DATA_PLANE, else llhttp when it works; see data-plane.ts). */
+  dataPlane?: DataPlaneName;
 }
 
 /**
@@ -30,7 +33,7 @@ export class InProcessProxy implements ProxyControl {
 
   /** start binds both listeners; it throws ProxyStartError if one cannot bind. */
   static async start(options: InProcessProxyOptions): Promise<InProcessProxy> {
-    const server = new ProxyServer({ logger: options.logger, fallback: options.fallback, ...(options.limits ? { limits: options.limits } : {}), ...(options.publicHttpsPort ? { publicHttpsPort: options.publicHttpsPort } : {}) });
+    const server = new ProxyServer({ logger: options.logger, fallback: options.fallback, ...(options.limits ? { limits: options.limits } : {}), ...(options.publicHttpsPort ? { publicHttpsPort: options.publicHttpsPort } : {}), ...(options.dataPlane ? { dataPlane: options.dataPlane } : {}) });
     const proxy = new InProcessProxy(server);
     try {
       proxy.ports = await server.listen(options.http, options.https);

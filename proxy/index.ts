@@ -8,6 +8,7 @@ export { CertMap, createFallbackCertificate, validateCertificate, type Certifica
 export { ChallengeTokens, CHALLENGE_PREFIX } from "./challenges.ts";
 export { PAGES, ERROR_HEADER, type ProxyErrorKind } from "./pages.ts";
 export { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
+export { DATA_PLANE_ENV, type DataPlaneName } from "./data-plane.ts";
 export { ProxyServer, type ListenTarget, type ListeningPorts, type ProxyServerOptions } from "./server.ts";
 export { InProcessProxy, type InProcessProxyOptions } from "./in-process.ts";
 export { ProxyCluster, type ProxyClusterOptions } from "./cluster.ts";

@@ -1,4 +1,5 @@
 import type { CertificateSpec, PemPair } from "./cert-map.ts";
+import type { DataPlaneName } from "./data-plane.ts";
 import type { ProxyLimits } from "./limits.ts";
 import type { RouteSpec } from "./route-table.ts";
 import type { ListenTarget } from "./server.ts";
@@ -10,6 +11,7 @@ export interface WorkerConfig {
   fallback: PemPair;
   limits?: Partial<ProxyLimits>;
   publicHttpsPort?: number;
+  dataPlane?: DataPlaneName;
   logLevel: string;
 }
 

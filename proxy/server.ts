@@ -1,17 +1,18 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import { ChallengeTokens } from "./challenges.ts";
+import { chooseDataPlane, type DataPlaneName } from "./data-plane.ts";
 import { CertMap, type PemPair } from "./cert-map.ts";
 import { ProxyStartError } from "./errors.ts";
 import { ClientConnection, type ListenerContext } from "./http1/client-connection.ts";
-import type { HeadInfo } from "./http1/llhttp.ts";
 import { pageAnswer, textAnswer, type LocalAnswer } from "./http1/local-answer.ts";
 import { UpstreamPools } from "./http1/upstream-pools.ts";
 import { H2Sessions } from "./http2/sessions.ts";
 import { DEFAULT_LIMITS, type ProxyLimits } from "./limits.ts";
+import { NodeHttpPlane } from "./node-http/plane.ts";
 import { normalizeHost, RouteTable, type Route } from "./route-table.ts";
 import { UpgradeProxy, type UpgradeContext } from "./upgrade.ts";
 
@@ -29,6 +30,8 @@ export interface ProxyServerOptions {
   limits?: Partial<ProxyLimits>;
   /** publicHttpsPort is the HTTPS port redirects point at (default: the port the HTTPS listener got). */
   publicHttpsPort?: number;
+  /** dataPlane forces a data plane (default: BERTH_PROXY_DATA_PLANE, else llhttp when it works; see data-plane.ts). */
+  dataPlane?: DataPlaneName;
 }
 
 /** ListeningPorts are the ports the listeners got. */
@@ -43,10 +46,12 @@ export interface ListeningPorts {
  * (`routes = ...`), so a request sees the old table or the new one, never half of each. ACME HTTP-01 answers
  * come first (plain HTTP, any host), then the route lookup, then the HTTPS redirect, then forwarding.
  *
- * The listeners are plain TCP and TLS servers: each connection is parsed and answered by the HTTP/1.1 data
- * plane in `http1/` (Node's own parser, pooled upstream connections). A TLS client that chose HTTP/2 by ALPN
- * is served by `http2/`, each stream forwarded through the same pools. An Upgrade request's connection is
- * handed to a `node:http` server that never listens, whose `upgrade` event tunnels it through http-proxy.
+ * With the llhttp data plane the listeners are plain TCP and TLS servers: each connection is parsed and answered
+ * by the HTTP/1.1 data plane in `http1/` (Node's own parser, pooled upstream connections). A TLS client that
+ * chose HTTP/2 by ALPN is served by `http2/`, each stream forwarded through the same pools. An Upgrade
+ * request's connection is handed to a `node:http` server that never listens, whose `upgrade` event tunnels it
+ * through http-proxy. With the node-http data plane (`node-http/`, when Node's internal parser cannot be used)
+ * the listeners are an `http.Server` and an `https.Server`, HTTP/1.1 only, over the same table and answers.
  */
 export class ProxyServer {
   /** certs is the current certificate map; assign a new one to swap it. */
@@ -55,6 +60,8 @@ export class ProxyServer {
   challenges = new ChallengeTokens();
   readonly http: NetServer;
   readonly https: TlsServer;
+  /** dataPlane is the data plane serving (see data-plane.ts). */
+  readonly dataPlane: DataPlaneName;
   private readonly limits: ProxyLimits;
   private readonly log: Logger;
   private readonly pools: UpstreamPools;
@@ -68,8 +75,9 @@ export class ProxyServer {
   private ports: ListeningPorts = { httpPort: 0, httpsPort: 0 };
   private httpCtx!: ListenerContext;
   private httpsCtx!: ListenerContext;
-  private readonly tunnels: { http: HttpServer; https: HttpServer };
-  private readonly h2: H2Sessions;
+  private readonly tunnels: { http: HttpServer; https: HttpServer } | undefined;
+  private readonly h2: H2Sessions | undefined;
+  private readonly plane: NodeHttpPlane | undefined;
 
   constructor(options: ProxyServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -83,30 +91,41 @@ export class ProxyServer {
       idleMs: this.limits.upstreamIdleTimeoutMs,
       maxHeaderSize: this.limits.maxHeaderSize,
     });
-    this.http = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, this.httpCtx));
-    this.https = createTlsServer(
-      {
-        ...options.fallback,
-        allowHalfOpen: true,
-        noDelay: true,
-        ALPNProtocols: ["h2", "http/1.1"],
-        handshakeTimeout: this.limits.headersTimeoutMs,
-        SNICallback: (name, done) => done(null, this.certs.select(name)),
-      },
-      (socket) => this.acceptTls(socket),
-    );
+    this.dataPlane = chooseDataPlane(options.dataPlane, this.log);
+    const tls = { ...options.fallback, SNICallback: (name: string, done: (error: Error | null, context: SecureContext) => void) => done(null, this.certs.select(name)) };
+    if (this.dataPlane === "node-http") {
+      this.plane = new NodeHttpPlane({
+        limits: this.limits,
+        log: this.log,
+        upgrades: this.upgrades,
+        tls,
+        decide: (url, host, proto) => this.decide(url, host, proto),
+        lookup: (host, url) => this.table.lookup(host, url),
+        pick: (route) => this.pick(route),
+        port: (proto) => (proto === "http" ? this.ports.httpPort : this.ports.httpsPort),
+      });
+      this.http = this.plane.http;
+      this.https = this.plane.https;
+      for (const server of [this.http, this.https]) server.on("connection", (socket: Socket) => this.track(socket));
+    } else {
+      this.http = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, this.httpCtx));
+      this.https = createTlsServer(
+        { ...tls, allowHalfOpen: true, noDelay: true, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: this.limits.headersTimeoutMs },
+        (socket) => this.acceptTls(socket),
+      );
+      this.https.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
+      const tunnel = (ctx: () => UpgradeContext) => {
+        const server = createHttpServer({ maxHeaderSize: this.limits.maxHeaderSize });
+        server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrades.handle(req, socket, head, this.table.lookup(req.headers.host, req.url), ctx()));
+        server.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
+        return server;
+      };
+      this.tunnels = { http: tunnel(() => this.httpCtx), https: tunnel(() => this.httpsCtx) };
+    }
     for (const server of [this.http, this.https]) server.maxConnections = this.limits.maxConnections;
-    this.https.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
-    const tunnel = (ctx: () => UpgradeContext) => {
-      const server = createHttpServer({ maxHeaderSize: this.limits.maxHeaderSize });
-      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrades.handle(req, socket, head, this.table.lookup(req.headers.host, req.url), ctx()));
-      server.on("clientError", (_error: Error, socket: Duplex) => socket.destroy());
-      return server;
-    };
-    this.tunnels = { http: tunnel(() => this.httpCtx), https: tunnel(() => this.httpsCtx) };
     this.checker = setInterval(() => this.checkDeadlines(), this.limits.connectionsCheckingIntervalMs).unref();
     this.contexts();
-    this.h2 = new H2Sessions(() => this.httpsCtx);
+    if (this.dataPlane === "llhttp") this.h2 = new H2Sessions(() => this.httpsCtx);
   }
 
   /** routes is the current route table. */
@@ -118,6 +137,7 @@ export class ProxyServer {
   set routes(table: RouteTable) {
     this.table = table;
     this.pools.retain(table.routes);
+    this.plane?.updated(table.routes);
   }
 
   /** listen binds both listeners (in a cluster worker, the primary shares one socket among workers). */
@@ -143,7 +163,7 @@ export class ProxyServer {
     clearInterval(this.checker);
     const closed = [this.http, this.https].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
     for (const connection of this.connections) connection.close();
-    this.h2.close();
+    this.h2?.close();
     this.upgrades.close();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.limits.closeGraceMs)));
@@ -152,6 +172,7 @@ export class ProxyServer {
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
     this.pools.destroy();
+    this.plane?.destroy();
   }
 
   private accept(socket: Socket, ctx: ListenerContext): void {
@@ -163,7 +184,7 @@ export class ProxyServer {
   private acceptTls(socket: TLSSocket): void {
     if (socket.alpnProtocol !== "h2") return this.accept(socket, this.httpsCtx);
     this.track(socket);
-    this.h2.accept(socket);
+    this.h2!.accept(socket);
   }
 
   private track(socket: Socket): void {
@@ -178,14 +199,14 @@ export class ProxyServer {
   }
 
   /** decide routes one request: a challenge answer, the proxy's 404/503 page, an HTTPS redirect, or a route. */
-  private decide(request: HeadInfo, host: string, proto: "http" | "https"): Route | LocalAnswer {
+  private decide(url: string, host: string, proto: "http" | "https"): Route | LocalAnswer {
     if (proto === "http" && this.challenges.size > 0) {
-      const answer = this.challenges.answer(request.url);
+      const answer = this.challenges.answer(url);
       if (answer !== undefined) return textAnswer(200, answer);
     }
-    const route = this.table.lookup(host, request.url);
+    const route = this.table.lookup(host, url);
     if (!route) return pageAnswer("no-route");
-    if (proto === "http" && route.tls && route.redirectHttp) return this.redirect(host, request.url);
+    if (proto === "http" && route.tls && route.redirectHttp) return this.redirect(host, url);
     if (route.upstreams.length === 0) return pageAnswer("no-endpoint");
     return route;
   }
@@ -213,7 +234,7 @@ export class ProxyServer {
       pools: this.pools,
       log: this.log,
       pick: (route) => this.pick(route),
-      decide: (request, host) => this.decide(request, host, proto),
+      decide: (request, host) => this.decide(request.url, host, proto),
       handOff: (socket) => this.handOff(socket, proto),
       forget: (connection) => this.connections.delete(connection),
     });
@@ -223,7 +244,7 @@ export class ProxyServer {
 
   /** handOff gives a connection whose next request is an Upgrade to the tunnel server of its listener. */
   private handOff(socket: Socket, proto: "http" | "https"): void {
-    this.tunnels[proto].emit("connection", socket);
+    this.tunnels![proto].emit("connection", socket);
     socket.resume();
   }
 }

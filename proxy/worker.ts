@@ -40,6 +40,7 @@ async function start(config: WorkerConfig, state: UpdateMessage): Promise<void> 
     fallback: config.fallback,
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.publicHttpsPort ? { publicHttpsPort: config.publicHttpsPort } : {}),
+    ...(config.dataPlane ? { dataPlane: config.dataPlane } : {}),
   });
   apply(state);
   try {

@@ -46,6 +46,7 @@ const run = z.object({
   sha256: z.string().optional(),
   location: z.string().optional(),
   message: z.string().optional(),
+  step: z.string().optional().describe("Step at which a failed run stopped (dump, upload, verify...)."),
 });
 
 export const { definition: backupKind, schema: backupSchema } = defineKind({

@@ -20,6 +20,8 @@ export const daemonConfig = z.strictObject({
   httpPort: port.default(80).describe("HttpPort the proxy listens on for plain HTTP."),
   httpsPort: port.default(443).describe("HttpsPort the proxy listens on for TLS."),
   natsUrl: z.string().optional().describe("NatsUrl of an existing NATS server; absent → berthd starts its own nats-server."),
+  natsCreds: z.string().optional().describe("NatsCreds is a file with the credentials for `natsUrl`: a NATS `.creds` file, or a line `user:password`."),
+  natsCa: z.string().optional().describe("NatsCa is a PEM file of the CA that signs the TLS certificate of the server at `natsUrl`."),
   manifests: z.string().optional().describe("Manifests is a directory kept in sync with the store: applied on change, pruned on delete."),
   acmeDirectory: z.string().url().default(LETS_ENCRYPT).describe("AcmeDirectory is the ACME directory certificates come from."),
   acmeCa: z.string().optional().describe("AcmeCa is a PEM file of the CA that signs the ACME directory's own HTTPS certificate (a private CA such as Pebble)."),
@@ -35,7 +37,13 @@ export const daemonConfig = z.strictObject({
     .optional()
     .describe("BuildBaseImages overrides the images that detected builds start from (`node=IMAGE,python=IMAGE,go=IMAGE,go-runtime=IMAGE,static=IMAGE`); see docs/builds.md."),
   dockerHost: z.string().optional().describe("DockerHost is the Docker Engine endpoint (default: the local socket)."),
+  networkPool: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(\/\d{1,2})?$/, "an IPv4 range such as 10.212.0.0/16, optionally with a subnet size: 10.212.0.0/16/24")
+    .default("10.212.0.0/16/24")
+    .describe("NetworkPool is the address range namespace networks take their subnets from (one /24 each by default)."),
   clientConfigDir: z.string().describe("ClientConfigDir is where the CLI config and kubeconfig are written on first start."),
+  maxWatchesPerToken: z.coerce.number().int().min(1).default(100).describe("MaxWatchesPerToken bounds the watches one API token may hold open at once; more are answered 429."),
   logLevel: z.enum(["error", "warn", "info", "debug"]).default("info"),
   buildParallelism: z.coerce.number().int().min(1).max(64).default(1).describe("BuildParallelism is how many App builds run at once; the others wait in a queue."),
   buildMemory: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$/, "a size such as `2Gi`").default("2Gi").describe("BuildMemory limits the memory of each build's steps, so a build cannot starve the Apps being served."),
@@ -53,6 +61,8 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "httpPort", flag: "--http-port", env: "BERTH_HTTP_PORT" },
   { field: "httpsPort", flag: "--https-port", env: "BERTH_HTTPS_PORT" },
   { field: "natsUrl", flag: "--nats-url", env: "BERTH_NATS_URL" },
+  { field: "natsCreds", flag: "--nats-creds", env: "BERTH_NATS_CREDS" },
+  { field: "natsCa", flag: "--nats-ca", env: "BERTH_NATS_CA" },
   { field: "manifests", flag: "--manifests", env: "BERTH_MANIFESTS" },
   { field: "acmeDirectory", flag: "--acme-directory", env: "BERTH_ACME_DIRECTORY" },
   { field: "acmeCa", flag: "--acme-ca", env: "BERTH_ACME_CA" },
@@ -60,7 +70,9 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "baseDomainTls", flag: "--base-domain-tls", env: "BERTH_BASE_DOMAIN_TLS" },
   { field: "buildBaseImages", flag: "--build-base-images", env: "BERTH_BUILD_BASE_IMAGES" },
   { field: "dockerHost", flag: "--docker-host", env: "BERTH_DOCKER_HOST" },
+  { field: "networkPool", flag: "--network-pool", env: "BERTH_NETWORK_POOL" },
   { field: "clientConfigDir", flag: "--client-config-dir", env: "BERTH_CLIENT_CONFIG_DIR" },
+  { field: "maxWatchesPerToken", flag: "--max-watches-per-token", env: "BERTH_MAX_WATCHES_PER_TOKEN" },
   { field: "logLevel", flag: "--log-level", env: "BERTH_LOG_LEVEL" },
   { field: "buildParallelism", flag: "--build-parallelism", env: "BERTH_BUILD_PARALLELISM" },
   { field: "buildMemory", flag: "--build-memory", env: "BERTH_BUILD_MEMORY" },
@@ -68,7 +80,7 @@ export const FLAGS: ReadonlyArray<{ field: keyof DaemonConfig; flag: string; env
   { field: "buildTimeout", flag: "--build-timeout", env: "BERTH_BUILD_TIMEOUT" },
 ];
 
-/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else (DESIGN.md §6). */
+/** defaultDataDir is `/var/lib/berth` for root and `~/.berth` for everyone else. */
 export function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/berth" : join(homedir(), ".berth");
 }

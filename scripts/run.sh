@@ -30,6 +30,7 @@ summary() {
   cat <<INFO
 berthd is running (pid $(cat "$PID_FILE"), data in $DATA_DIR, log in $LOG_FILE).
   API:        $API_URL  (Kubernetes-style REST; health at $API_URL/healthz, readiness at $API_URL/readyz)
+  web UI:     $API_URL/  (read-only; sign in with the token in the CLI config or one from berth token create)
   CLI config: $HOME/.berth/config.yaml  (server, admin token and CA for the berth CLI)
   kubeconfig: $HOME/.berth/kubeconfig  (KUBECONFIG=~/.berth/kubeconfig /opt/berth-kubectl/usr/bin/kubectl get apps)
 Try: berth apply -f $REPO/examples/ && berth get apps

@@ -2,7 +2,9 @@
 # test.sh runs Berth's whole test suite on this host: install what is missing, start Docker, build, then every
 # compiled test file under dist/test/{unit,integration,e2e}, one file at a time, under a total time limit
 # (BERTH_TEST_TIMEOUT seconds, default 4500). Extra arguments are passed to `node --test`
-# (e.g. --test-name-pattern). The exit code is the test runner's (124 when the time limit hit).
+# (e.g. --test-name-pattern). The exit code is the test runner's (124 when the time limit hit). install.sh also
+# fetches the supported Node lines, on which test/e2e/node-lines.test.ts runs berthd (the suite itself runs on
+# the `node` on PATH).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,4 +51,9 @@ timeout --signal=TERM --kill-after=30 "$TIMEOUT" \
 if [ "$status" -eq 124 ]; then echo "test.sh: the tests did not finish within ${TIMEOUT}s" >&2; fi
 echo "==> summary"
 grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$TAP" || echo "# (no summary: the runner was stopped)"
+# A skipped test is a dependency that was missing (or an opt-in test): say how many, and which, so a green run
+# that skipped half the suite does not look like a full one. Under CI=true a missing dependency fails instead.
+skipped="$(grep -cE '^\s*ok [0-9]+ - .* # SKIP' "$TAP" || true)"
+echo "==> skipped tests: ${skipped:-0}"
+grep -E '^\s*ok [0-9]+ - .* # SKIP' "$TAP" | sed -E 's/^\s*ok [0-9]+ - /    /' || true
 exit "$status"

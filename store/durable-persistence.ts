@@ -30,7 +30,7 @@ export interface JournalPersistenceOptions {
 }
 
 /**
- * JournalPersistence is the durable Persistence of MemoryStore (DESIGN.md §3): a group-committed append-only
+ * JournalPersistence is the durable Persistence of MemoryStore (docs/architecture.md, "The store"): a group-committed append-only
  * journal in front of a lowdb snapshot. It keeps every live object in its stored form (Secrets sealed): the
  * JSON written to the journal for objects written since start, the loaded object for the others (stringified
  * by the next compaction, not at start), so compaction never stringifies an object twice. Compaction runs in the

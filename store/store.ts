@@ -85,7 +85,7 @@ export const FOREGROUND_FINALIZER = "foregroundDeletion";
 export const ORPHAN_FINALIZER = "orphan";
 
 /**
- * ResourceStore is the versioned resource store of DESIGN.md §3. Every backend (in memory, journal on disk,
+ * ResourceStore is the versioned resource store (docs/architecture.md, "The store"). Every backend (in memory, journal on disk,
  * JetStream KV) passes the same contract suite (test/unit/store/contract.ts).
  *
  * Objects returned are frozen snapshots: clone before changing them (`structuredClone`).

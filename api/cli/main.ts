@@ -148,6 +148,14 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     async () => (await import("./verbs/version.ts")).runVersion,
   );
 
+  verb(
+    program.command("audit").description("Show the server's audit log: writes and refused requests, oldest first (admin)")
+      .option("--since <duration-or-time>", "only entries newer than this: 30m, 1h, 7d, or a time (2026-01-02T15:04:05Z)")
+      .option("--limit <n>", "at most the last N entries (server default 500)")
+      .addOption(new Option("-o, --output <format>", "output format").choices(["json"])),
+    async () => (await import("./verbs/audit.ts")).runAudit,
+  );
+
   const token = program.command("token").description("Manage API tokens (admin)");
   verb(
     token.command("create").description("Create a token and print it (it is shown only once)")

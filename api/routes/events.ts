@@ -62,7 +62,7 @@ function watchEvents(ctx: ApiContext, req: Request, res: Response): void {
   const replay = (queryParam(req, "resourceVersion") ?? "0") === "0";
   const table = wantsTable(req);
   const include = includeObjectOf(req);
-  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
+  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, owner: identity.name, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
   const replayed = new Set<string>();
   const send = (event: KubeEvent, dedupe: boolean) => {
     if (!canReadNamespace(identity, event.metadata.namespace)) return;

@@ -71,7 +71,9 @@ async function serveLogs(deps: LogsDependencies, logger: Logger, req: Request, r
   res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" });
   res.flushHeaders();
   if (request.follow) {
+    // A followed log may stay silent for hours: no idle timeout, and TCP keepalive finds a vanished client.
     req.socket.setTimeout(0);
+    req.socket.setKeepAlive(true, 60_000);
     req.socket.setNoDelay(true);
   }
   try {

@@ -25,6 +25,7 @@ export function tokenRoutes(tokens: TokenStore): Router {
   router.post(`${GROUP_PATH}/tokens`, async (req, res) => {
     const body = req.body as { name?: unknown; bindings?: unknown } | undefined;
     if (typeof body !== "object" || body === null) throw new BadRequestError("expected a JSON object {name, bindings}");
+    if (typeof body.name === "string") res.locals.auditName = body.name; // the audit log names the token made (never its value)
     const created = await tokens.create(body.name as string, body.bindings as RoleBinding[]);
     const info = tokens.list().find((t) => t.name === created.name)!;
     sendJson(res, { apiVersion: API_VERSION, kind: "Token", ...info, token: created.token }, 201);

@@ -33,7 +33,7 @@ export function serveResourceWatch(ctx: ApiContext, req: Request, res: Response,
   const timeoutSeconds = nonNegativeInt(req, "timeoutSeconds");
   const shape = wantsTable(req) ? kindTable(w.definition) : undefined;
   const include = includeObjectOf(req);
-  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
+  const stream = openWatchStream(req, res, { watches: ctx.watches, logger: ctx.logger, owner: w.identity.name, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) });
 
   const readable = (ns: string) => w.namespace !== undefined || canReadNamespace(w.identity, ns);
   let lastRevision = resourceVersion && resourceVersion !== "0" ? Number(resourceVersion) : ctx.store.revision();

@@ -5,12 +5,11 @@ import {
   type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import { ensureNamespaceNetwork, ensureVolume, type DockerClient, type OwnerRef } from "../docker/index.ts";
+import { NameConflictError, NamespaceNetworks, type DockerClient, type OwnerRef } from "../docker/index.ts";
 import { applySummary, summarize } from "./app-status.ts";
 import { ensureRestarts } from "./crash-loop.ts";
 import { StoreDatabaseResolver, type DatabaseResolver } from "./database-resolver.ts";
 import type { AppDeps } from "./deps.ts";
-import { buildDesiredVolumes } from "./desired.ts";
 import { finalizeApp, removeOrphans } from "./finalize.ts";
 import { HealthMonitor } from "./health-monitor.ts";
 import { Pass } from "./pass.ts";
@@ -18,7 +17,8 @@ import { createReplica, observeReplicas, removeReplicas, replicaFacts, startDrai
 import { RestartTracker, type RestartBackoffOptions } from "./restarts.ts";
 import { planRollout } from "./rollout-plan.ts";
 import { ensureTargetImage, resolveTarget } from "./target.ts";
-import { buildSource, databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
+import { resolveVolumes } from "./volumes.ts";
+import { buildSource, databaseSecretSource, databaseSource, dockerSource, healthSource, ownerScanSource, secretSource } from "./watches.ts";
 
 /** APP_FINALIZER holds an App until its containers are gone. */
 export const APP_FINALIZER = "berth.dev/app-cleanup";
@@ -42,13 +42,15 @@ export interface AppControllerOptions {
   controller?: ControllerOptions;
   /** instance is this berthd's id (default `default`): orphan removal only touches containers it made. */
   instance?: string;
+  /** networks makes namespace networks (default: one of its own, from the default address pool). */
+  networks?: NamespaceNetworks;
 }
 
 /** DEFAULT_INSTANCE labels containers when no instance id is given (in-process use, tests). */
 export const DEFAULT_INSTANCE = "default";
 
 /**
- * AppController runs Apps as Docker containers and keeps them so (DESIGN.md §4): replicas of the current
+ * AppController runs Apps as Docker containers and keeps them so (docs/architecture.md): replicas of the current
  * revision behind health checks, rolling or recreating updates, revisions in `status.history`, crash-loop
  * backoff, drift repair from Docker events and resyncs, orphan removal, and cleanup on deletion.
  */
@@ -64,8 +66,6 @@ export class AppController implements Controller {
   private readonly healthEvents = healthSource();
   private readonly log: Logger;
   private readonly resyncMs: number;
-  /** networks holds the namespace network creations under way, so concurrent reconciles share one. */
-  private readonly networks = new Map<string, Promise<string>>();
 
   constructor(options: AppControllerOptions) {
     this.log = options.logger.child({ component: "app-controller" });
@@ -87,6 +87,7 @@ export class AppController implements Controller {
       pullBackoff: new ExponentialBackoff({ baseMs: 5_000, maxMs: 5 * 60_000 }),
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
       instance: options.instance ?? DEFAULT_INSTANCE,
+      networks: options.networks ?? new NamespaceNetworks(options.docker, { instance: options.instance ?? DEFAULT_INSTANCE }),
     };
   }
 
@@ -96,6 +97,7 @@ export class AppController implements Controller {
       watchSource(this.apps),
       secretSource(this.secrets, this.apps),
       databaseSource(this.databases, this.apps),
+      databaseSecretSource(this.secrets, this.databases, this.apps),
       buildSource(this.builds),
       resyncSource(this.apps, this.resyncMs),
       dockerSource(this.deps.docker, this.apps, this.deps.instance, this.log),
@@ -115,10 +117,19 @@ export class AppController implements Controller {
       await observeReplicas(this.deps, pass);
       await resolveTarget(this.deps, pass);
       await ensureTargetImage(this.deps, pass);
-      await this.ensureInfrastructure(pass);
-      trackHealth(this.deps, pass);
-      await this.ensureRollout(pass);
-      await ensureRestarts(this.deps, pass);
+      try {
+        await this.ensureInfrastructure(pass);
+        trackHealth(this.deps, pass);
+        await this.ensureRollout(pass);
+        await ensureRestarts(this.deps, pass);
+      } catch (err) {
+        if (!(err instanceof NameConflictError)) throw err;
+        // Someone else's container or volume holds a name this App needs: report it and wait, never delete it.
+        pass.blocked = { reason: "NameConflict", message: err.message };
+        if (pass.target) pass.target.canCreate = false;
+        pass.event("Warning", "NameConflict", err.message);
+        pass.requeue(30_000);
+      }
     } finally {
       await this.writeAppStatus(pass);
     }
@@ -130,18 +141,8 @@ export class AppController implements Controller {
   /** ensureInfrastructure makes the namespace network and the App's volumes before any replica needs them. */
   private async ensureInfrastructure(pass: Pass): Promise<void> {
     if (!pass.target?.canCreate) return;
-    await this.ensureNetwork(pass.ref.namespace, pass.signal);
-    for (const volume of buildDesiredVolumes(pass.ref, pass.target.template)) await ensureVolume(this.deps.docker, volume.name, volume.labels, pass.signal);
-  }
-
-  /** ensureNetwork makes the namespace network once at a time: Docker creates two networks of one name when asked twice at once. */
-  private ensureNetwork(namespace: string, signal: AbortSignal): Promise<string> {
-    let pending = this.networks.get(namespace);
-    if (!pending) {
-      pending = ensureNamespaceNetwork(this.deps.docker, namespace, signal).finally(() => this.networks.delete(namespace));
-      this.networks.set(namespace, pending);
-    }
-    return pending;
+    await this.deps.networks.ensure(pass.ref.namespace, pass.signal);
+    pass.volumeNames = await resolveVolumes(this.deps, pass);
   }
 
   /** ensureRollout applies one step of the rollout plan: remove, drain, create. */

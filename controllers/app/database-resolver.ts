@@ -68,9 +68,13 @@ export class StoreDatabaseResolver implements DatabaseResolver {
   }
 }
 
-/** connectionUrl renders the URL most drivers of `engine` accept. */
+/**
+ * connectionUrl renders the URL most drivers of `engine` accept. Redis URLs name the user too
+ * (`redis://default:pw@cache:6379`): redis-cli 7 sends `redis://:pw@` as an AUTH with an empty user name, which
+ * the server refuses, while every client accepts the ACL user `default`.
+ */
 export function connectionUrl(engine: DatabaseSpec["engine"], endpoint: { host: string; port: number }, user: string, password: string, database: string): string {
-  const auth = engine === "redis" ? `:${encodeURIComponent(password)}@` : `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`;
+  const auth = engine === "redis" && user === "" ? `:${encodeURIComponent(password)}@` : `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`;
   const path = engine === "redis" ? "" : `/${encodeURIComponent(database)}`;
   const query = engine === "mongodb" ? "?authSource=admin" : "";
   return `${SCHEMES[engine]}://${auth}${endpoint.host}:${endpoint.port}${path}${query}`;

@@ -1,7 +1,7 @@
 import type { ResourceStore } from "../../store/index.ts";
 import type { ExponentialBackoff } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import type { DockerClient } from "../docker/index.ts";
+import type { DockerClient, NamespaceNetworks } from "../docker/index.ts";
 import type { DatabaseResolver } from "./database-resolver.ts";
 import type { HealthMonitor } from "./health-monitor.ts";
 import type { RestartTracker } from "./restarts.ts";
@@ -18,6 +18,8 @@ export interface AppDeps {
   draining: Map<string, { owner: string; since: number }>;
   /** pullBackoff paces retries of failed image pulls, per App. */
   pullBackoff: ExponentialBackoff;
+  /** networks makes namespace networks from the daemon's address pool, shared with the other workload controllers. */
+  networks: NamespaceNetworks;
   /** instance is this berthd's id, written on the containers it makes; only its own orphans are removed. */
   instance: string;
   /** stopGraceSeconds is how long a stopped replica gets between SIGTERM and SIGKILL. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AppSpec } from "../../resources/index.ts";
-import { LABELS, ownerLabels, type ContainerSpec, type OwnerRef } from "../docker/index.ts";
+import { LABELS, objectName, ownerLabels, type ContainerSpec, type OwnerRef } from "../docker/index.ts";
 
 /**
  * RevisionTemplate is the part of an App's spec that makes a revision: what runs inside each replica.
@@ -25,6 +25,8 @@ export interface DesiredReplicaInput {
   network: string;
   /** instance is the berthd that makes the container (LABELS.instance). */
   instance: string;
+  /** volumeNames maps a template volume to the Docker volume it mounts (default: volumeName); see resolveVolumes. */
+  volumeNames?: ReadonlyMap<string, string>;
 }
 
 /** DesiredVolume is a named volume an App owns; it outlives rollouts. */
@@ -48,14 +50,14 @@ export function specHash(template: RevisionTemplate, env: readonly EnvVar[]): st
   return createHash("sha256").update(canonicalJson({ ...rest, env })).digest("hex").slice(0, 12);
 }
 
-/** containerName is the deterministic name of a replica: `berth-<ns>-<app>-<revision>-<index>`. */
+/** containerName is the deterministic name of a replica: `berth-<ns>-<app>-<hash6>-<revision>-<index>` (see objectName). */
 export function containerName(app: OwnerRef, revision: number, index: number): string {
-  return `berth-${app.namespace}-${app.name}-${revision}-${index}`;
+  return objectName(app, revision, index);
 }
 
-/** volumeName is the deterministic name of an App's volume: `berth-<ns>-<app>-<volume>`. */
+/** volumeName is the deterministic name of an App's volume: `berth-<ns>-<app>-<hash6>-<volume>`. */
 export function volumeName(app: OwnerRef, volume: string): string {
-  return `berth-${app.namespace}-${app.name}-${volume}`;
+  return objectName(app, volume);
 }
 
 /** buildDesiredVolumes lists the named volumes an App's template mounts, labelled with their owner. */
@@ -92,7 +94,7 @@ export function buildDesiredContainer(input: DesiredReplicaInput): ContainerSpec
       RestartPolicy: { Name: "no" },
       ...(template.resources?.cpu !== undefined ? { NanoCpus: Math.round(parseCpu(template.resources.cpu) * 1e9) } : {}),
       ...(template.resources?.memory !== undefined ? { Memory: parseMemory(template.resources.memory) } : {}),
-      Mounts: template.volumes.map((v) => ({ Type: "volume" as const, Source: volumeName(app, v.name), Target: v.mountPath })),
+      Mounts: template.volumes.map((v) => ({ Type: "volume" as const, Source: input.volumeNames?.get(v.name) ?? volumeName(app, v.name), Target: v.mountPath })),
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [app.name] } } },

@@ -42,6 +42,8 @@ export class Pass {
   containers: ObservedContainer[] = [];
   target: Target | undefined;
   blocked: Problem | undefined;
+  /** volumeNames maps each template volume to the Docker volume it mounts, once resolveVolumes ran. */
+  volumeNames: Map<string, string> | undefined;
   crash: Problem | undefined;
   requeueAfterMs: number | undefined;
   readonly events: PassEvent[] = [];

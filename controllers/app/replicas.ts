@@ -1,6 +1,6 @@
 import {
-  DockerError, LABELS, createContainer, inspectContainer, listContainers, namespaceNetworkName, ownerFilter, removeContainer, startContainer,
-  type ObservedContainer,
+  DockerError, LABELS, NameConflictError, createContainer, inspectContainer, listContainers, namespaceNetworkName, ownedBy, ownerFilter, removeContainer,
+  startContainer, type ObservedContainer,
 } from "../docker/index.ts";
 import type { AppDeps } from "./deps.ts";
 import { buildDesiredContainer } from "./desired.ts";
@@ -23,7 +23,7 @@ export async function observeReplicas(deps: AppDeps, pass: Pass): Promise<void> 
 export function trackHealth(deps: AppDeps, pass: Pass): void {
   const network = namespaceNetworkName(pass.ref.namespace);
   for (const c of pass.containers) {
-    const ip = c.ips[network];
+    const ip = addressOf(c, network);
     if (c.state === "running" && ip) deps.health.track(pass.key, probeFor(pass, c), { containerId: c.id, host: ip });
   }
 }
@@ -36,13 +36,14 @@ export function replicaFacts(deps: AppDeps, pass: Pass): Array<ReplicaFacts & Re
     const health = deps.health.state(c.id);
     const drainStart = deps.draining.get(c.id)?.since;
     const running = c.state === "running";
-    const ip = c.ips[network];
+    const ip = addressOf(c, network);
     return {
       id: c.id,
       name: c.name,
       revision: Number(c.labels[LABELS.revision] ?? 0),
       index: Number(c.labels[LABELS.replica] ?? 0),
-      current: pass.target !== undefined && c.labels[LABELS.specHash] === pass.target.hash,
+      // A running replica off the namespace's network (made by an earlier release, on its network) is replaced.
+      current: pass.target !== undefined && c.labels[LABELS.specHash] === pass.target.hash && (!running || c.ips[network] !== undefined),
       running,
       ready: running && !!health?.healthy && drainStart === undefined,
       draining: drainStart !== undefined,
@@ -57,13 +58,19 @@ export function replicaFacts(deps: AppDeps, pass: Pass): Array<ReplicaFacts & Re
 export async function createReplica(deps: AppDeps, pass: Pass, index: number): Promise<void> {
   const target = pass.target!;
   const network = namespaceNetworkName(pass.ref.namespace);
-  const spec = buildDesiredContainer({ app: pass.ref, template: target.template, env: target.env ?? [], revision: target.revision, specHash: target.hash, index, network, instance: deps.instance });
+  const spec = buildDesiredContainer({
+    app: pass.ref, template: target.template, env: target.env ?? [], revision: target.revision, specHash: target.hash, index, network, instance: deps.instance,
+    ...(pass.volumeNames ? { volumeNames: pass.volumeNames } : {}),
+  });
   let id: string;
   try {
     id = await createContainer(deps.docker, spec, pass.signal);
   } catch (err) {
     if (!(err instanceof DockerError && err.statusCode === 409)) throw err;
-    // A leftover with this name (a half-finished pass before a crash) is replaced.
+    // A leftover of this App with this name (a half-finished pass before a crash) is replaced; anything else
+    // holding the name is not ours to remove.
+    const holder = await inspectContainer(deps.docker, spec.name, pass.signal);
+    if (holder && !ownedBy(holder.Config.Labels, pass.ref)) throw new NameConflictError("container", spec.name, holder.Config.Labels?.[LABELS.owner]);
     await removeContainer(deps.docker, spec.name, 0, pass.signal);
     id = await createContainer(deps.docker, spec, pass.signal);
   }
@@ -103,4 +110,12 @@ function probeFor(pass: Pass, c: ObservedContainer): ProbeSpec {
   if (pass.target && hash === pass.target.hash) return pass.target.probe;
   const entry = pass.history.find((h) => h.specHash === hash);
   return probeSpecOf(entry?.template ?? pass.spec);
+}
+
+/**
+ * addressOf is where a replica is reached: its address on the namespace network, else (a replica an earlier
+ * release started on its own network, kept serving until it is replaced) its address on any network.
+ */
+function addressOf(c: ObservedContainer, network: string): string | undefined {
+  return c.ips[network] || Object.values(c.ips).find((ip) => ip !== "");
 }

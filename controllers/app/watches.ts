@@ -21,6 +21,22 @@ export function referencingSource(informer: Informer, apps: Informer, refs: (spe
 export const secretSource = (secrets: Informer, apps: Informer) => referencingSource(secrets, apps, referencedSecrets);
 export const databaseSource = (databases: Informer, apps: Informer) => referencingSource(databases, apps, referencedDatabases);
 
+/**
+ * databaseSecretSource re-enqueues the Apps that read a Database whose credentials Secret changed: the
+ * Database object itself may not change when its Secret does, yet the Apps' URLs and passwords must roll.
+ */
+export function databaseSecretSource(secrets: Informer, databases: Informer, apps: Informer): Source {
+  return mappingSource(secrets, (secret: Resource) => {
+    const ns = secret.metadata.namespace;
+    const readers = new Set(databases.list().filter((db) => db.metadata.namespace === ns && db.status?.secretName === secret.metadata.name).map((db) => db.metadata.name));
+    if (readers.size === 0) return [];
+    return apps
+      .list()
+      .filter((app) => app.metadata.namespace === ns && referencedDatabases(app.spec as AppSpec).some((name) => readers.has(name)))
+      .map(objectKey);
+  }, "Secret → Database → App");
+}
+
 /** dockerEventKeys maps a Docker event about an App's container to the App's key. */
 export function dockerEventKeys(event: DockerEvent): Key[] {
   if (event.type !== "container" || !DRIFT_ACTIONS.has(event.action)) return [];
@@ -45,6 +61,9 @@ export function dockerSource(docker: DockerClient, apps: Informer, instance: str
       void scanOwners(docker, instance, enqueueAll, logger);
     },
     logger,
+    // Reconnecting to a local Engine costs next to nothing; a short cap brings the Apps back within seconds of a
+    // dockerd restart instead of up to half a minute later (the stream's default cap).
+    maxRetryMs: 5_000,
   });
   return {
     name: "docker events",

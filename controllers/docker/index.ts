@@ -9,9 +9,11 @@ export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError
 export { NAME_PREFIX, objectName, ownerHash, legacyObjectName } from "./names.ts";
 export { ownedBy, assertOwnedBy } from "./ownership.ts";
 export { LABELS, LABEL_PREFIX, ownerLabels, ownerValue, parseOwner, ownerFilter, kindFilter, instanceFilter, type OwnerRef } from "./labels.ts";
-export { ensureNamespaceNetwork, removeNamespaceNetwork } from "./networks.ts";
+export { ensureNamespaceNetwork, removeNamespaceNetwork, listNamespaceNetworks, NetworkPoolExhaustedError, NAMESPACE_NETWORK_KIND, type NamespaceNetwork } from "./networks.ts";
+export { NamespaceNetworks } from "./namespace-networks.ts";
+export { DEFAULT_NETWORK_POOL, parseAddressPool, type AddressPool } from "./address-pool.ts";
 export { namespaceNetworkName } from "./names.ts";
-export { ensureVolume, listVolumes, removeVolume } from "./volumes.ts";
+export { ensureVolume, inspectVolume, listVolumes, removeVolume } from "./volumes.ts";
 export { ensureImage, inspectImage, DEFAULT_PULL_TIMEOUT_MS, type RegistryAuth, type ImageRef } from "./images.ts";
 export {
   listContainers, inspectContainer, createContainer, startContainer, removeContainer, tailLogs,

@@ -1,5 +1,5 @@
 /**
- * Labels Berth puts on every Docker object it owns (DESIGN.md §4): any container, volume or network can be
+ * Labels Berth puts on every Docker object it owns (docs/architecture.md): any container, volume or network can be
  * traced back to its object, and the spec hash tells whether it is current.
  */
 

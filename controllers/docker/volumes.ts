@@ -1,19 +1,35 @@
+import type Docker from "dockerode";
 import type { DockerClient } from "./client.ts";
-import { DockerError, isConflict, isNotFound, statusCodeOf } from "./errors.ts";
+import { DockerError, NameConflictError, isConflict, isNotFound, statusCodeOf } from "./errors.ts";
+import { LABELS } from "./labels.ts";
 import { withTimeout } from "./signals.ts";
 
-/** ensureVolume creates a named volume with `labels` if it is missing; an existing volume is kept with its data. */
+/**
+ * ensureVolume creates a named volume with `labels` if it is missing; an existing volume is kept with its data,
+ * but only when its owner label is the one in `labels`: a volume of the same name that belongs to another object
+ * (or to nobody Berth knows) is a NameConflictError, never mounted, so one namespace cannot reach another's data.
+ */
 export async function ensureVolume(docker: DockerClient, name: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  try {
-    await docker.getVolume(name).inspect({ abortSignal: withTimeout(signal) });
-    return;
-  } catch (err) {
-    if (!isNotFound(err)) throw new DockerError(`inspect volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+  let existing = await inspectVolume(docker, name, signal);
+  if (!existing) {
+    try {
+      // Docker answers a create of an existing name with that volume, so a racing create lands here too.
+      existing = await docker.createVolume({ Name: name, Labels: labels, abortSignal: withTimeout(signal) } as Parameters<DockerClient["createVolume"]>[0]) as unknown as Docker.VolumeInspectInfo;
+    } catch (err) {
+      throw new DockerError(`create volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+    }
   }
+  const holder = existing.Labels?.[LABELS.owner];
+  if (holder !== labels[LABELS.owner]) throw new NameConflictError("volume", name, holder);
+}
+
+/** inspectVolume returns a volume's details, or undefined when it does not exist. */
+export async function inspectVolume(docker: DockerClient, name: string, signal?: AbortSignal): Promise<Docker.VolumeInspectInfo | undefined> {
   try {
-    await docker.createVolume({ Name: name, Labels: labels, abortSignal: withTimeout(signal) } as Parameters<DockerClient["createVolume"]>[0]);
+    return await docker.getVolume(name).inspect({ abortSignal: withTimeout(signal) });
   } catch (err) {
-    throw new DockerError(`create volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
+    if (isNotFound(err)) return undefined;
+    throw new DockerError(`inspect volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
   }
 }
 

@@ -4,6 +4,7 @@ import type { StoreEvent } from "../../store/index.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { AckedPublisher, type Publishable, type PublisherStats } from "./acked-publisher.ts";
 import { EventBusUnavailableError } from "./errors.ts";
+import { connectOptionsFor, redactUrl, type NatsClientAuth } from "./nats-client-auth.ts";
 import { encodeChange, encodeEvent, type Outgoing } from "./payloads.ts";
 import { DEFAULT_STREAM_LIMITS, STREAMS, ensureStreams, lastMessageId, streamOf, type StreamLimits } from "./streams.ts";
 import type { KubeEvent } from "./types.ts";
@@ -12,6 +13,8 @@ import type { KubeEvent } from "./types.ts";
 export interface BusOptions {
   /** url of the NATS server (`nats://127.0.0.1:4222`). */
   url: string;
+  /** auth is the credentials and CA to connect with (the embedded server's, or `--nats-creds`/`--nats-ca`). */
+  auth?: NatsClientAuth;
   logger: Logger;
   /** name identifies this client to the server (default `berthd`). */
   name?: string;
@@ -117,7 +120,7 @@ export async function connectBus(options: BusOptions): Promise<EventBus> {
     };
   } catch (err) {
     await nc.close().catch(() => undefined);
-    throw new EventBusUnavailableError(`NATS at ${options.url} has no usable JetStream: ${(err as Error).message}`, { cause: err });
+    throw new EventBusUnavailableError(`NATS at ${redactUrl(options.url)} has no usable JetStream: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -149,6 +152,7 @@ async function firstConnection(options: BusOptions): Promise<NatsConnection> {
     try {
       return await connect({
         servers: options.url,
+        ...connectOptionsFor(options.auth),
         name: options.name ?? "berthd",
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
@@ -159,7 +163,7 @@ async function firstConnection(options: BusOptions): Promise<NatsConnection> {
       });
     } catch (err) {
       if (Date.now() >= deadline)
-        throw new EventBusUnavailableError(`cannot connect to NATS at ${options.url} after ${attempt} attempts: ${(err as Error).message}`, { cause: err });
+        throw new EventBusUnavailableError(`cannot connect to NATS at ${redactUrl(options.url)} after ${attempt} attempts: ${(err as Error).message}`, { cause: err });
       await sleep(Math.min(250 * attempt, 1000));
     }
   }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -7,6 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../runtime/logger.ts";
 import { NatsServerError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
+import type { NatsClientAuth } from "./nats-client-auth.ts";
+import { ensureEmbeddedCredentials, writePrivateFile, type EmbeddedCredentials } from "./nats-credentials.ts";
 import { stopStaleProcess } from "./stale-process.ts";
 
 /** EmbeddedNatsOptions configure the nats-server child that berthd runs when no `--nats-url` is given. */
@@ -24,10 +26,16 @@ export interface EmbeddedNatsOptions {
   stopTimeoutMs?: number;
 }
 
-/** EmbeddedNats is a running nats-server child: restarted if it dies, stopped with stop() or when berthd exits. */
+/**
+ * EmbeddedNats is a running nats-server child: restarted if it dies, stopped with stop() or when berthd exits.
+ * It listens on 127.0.0.1 only and admits one user, whose credentials `auth` holds: no anonymous client.
+ */
 export interface EmbeddedNats {
+  /** url has no credentials in it: connect with `auth` (see connectOptionsFor). */
   readonly url: string;
   readonly port: number;
+  /** auth is the user and password berthd connects with (from `<dataDir>/nats/credentials`, mode 0600). */
+  readonly auth: NatsClientAuth;
   /** pid of the current nats-server process (undefined while it is being restarted). */
   pid(): number | undefined;
   /** restarts counts the unexpected exits that were followed by a restart. */
@@ -52,6 +60,9 @@ class NatsServerProcess implements EmbeddedNats {
   private readonly options: Required<Omit<EmbeddedNatsOptions, "port">> & { port?: number };
   private readonly storeDir: string;
   private readonly pidFile: string;
+  private readonly configFile: string;
+  private readonly credentialsFile: string;
+  private credentials: EmbeddedCredentials | undefined;
   private child: ChildProcess | undefined;
   private stopping = false;
   /** running: the first start succeeded; only from then on is an exit a crash to recover from. */
@@ -70,6 +81,12 @@ class NatsServerProcess implements EmbeddedNats {
     };
     this.storeDir = join(options.dataDir, "nats");
     this.pidFile = join(this.storeDir, "nats-server.pid");
+    this.configFile = join(this.storeDir, "nats-server.conf");
+    this.credentialsFile = join(this.storeDir, "credentials");
+  }
+
+  get auth(): NatsClientAuth {
+    return { user: this.credentials!.user, password: this.credentials!.password };
   }
 
   get url(): string {
@@ -85,7 +102,10 @@ class NatsServerProcess implements EmbeddedNats {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.storeDir, { recursive: true });
+    // Owner-only: the JetStream files hold every namespace's changes, readable on disk without the password.
+    await mkdir(this.storeDir, { recursive: true, mode: 0o700 });
+    await chmod(this.storeDir, 0o700);
+    this.credentials = await ensureEmbeddedCredentials(this.credentialsFile);
     // Two servers on one store would corrupt it: end one a killed berthd left behind.
     await stopStaleProcess(this.pidFile, ["nats-server", this.storeDir], this.options.logger);
     process.on("exit", this.onParentExit);
@@ -135,7 +155,10 @@ class NatsServerProcess implements EmbeddedNats {
 
   /** spawnAndWait starts one nats-server process and resolves once it accepts clients with JetStream on. */
   private async spawnAndWait(): Promise<void> {
-    const args = ["-js", "-sd", this.storeDir, "-a", "127.0.0.1", "-p", String(this.port), "-P", this.pidFile, "-n", "berthd"];
+    // Everything goes in a config file (mode 0600): the password on the command line would be readable by
+    // every local user in /proc.
+    await writePrivateFile(this.configFile, serverConfig({ port: this.port, storeDir: this.storeDir, pidFile: this.pidFile, credentials: this.credentials! }));
+    const args = ["-c", this.configFile];
     // detached: its own process group, so a Ctrl-C meant for berthd does not also kill nats-server mid-shutdown;
     // berthd stops it itself, in order, after the bus has flushed.
     const child = spawn(this.options.binary, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/sbin:/usr/local/sbin` } });
@@ -185,6 +208,30 @@ class NatsServerProcess implements EmbeddedNats {
     else if (line.includes("[WRN]")) log.warn({ component: "nats-server" }, line);
     else log.debug({ component: "nats-server" }, line);
   }
+}
+
+/**
+ * serverConfig is nats-server's configuration: JetStream in the store directory, loopback only, and an
+ * `authorization` block with berthd's user. With users listed and no `no_auth_user`, a client without
+ * credentials is refused (`Authorization Violation`).
+ */
+export function serverConfig(options: { port: number; storeDir: string; pidFile: string; credentials: EmbeddedCredentials }): string {
+  const q = (value: string) => JSON.stringify(value);
+  return [
+    `server_name: "berthd"`,
+    `host: "127.0.0.1"`,
+    `port: ${options.port}`,
+    `pid_file: ${q(options.pidFile)}`,
+    `jetstream {`,
+    `  store_dir: ${q(options.storeDir)}`,
+    `}`,
+    `authorization {`,
+    `  users: [`,
+    `    { user: ${q(options.credentials.user)}, password: ${q(options.credentials.password)} }`,
+    `  ]`,
+    `}`,
+    ``,
+  ].join("\n");
 }
 
 /** within resolves true when `promise` settles within `timeoutMs`, false otherwise; it leaves no timer behind. */

@@ -44,7 +44,7 @@ export interface ControllerOptions {
 }
 
 /**
- * Controller is controller-runtime's contract (STYLE.md §6.3). A controller owns one root kind; its sources
+ * Controller is controller-runtime's contract (docs/architecture.md, "The controller contract"). A controller owns one root kind; its sources
  * map every relevant change (of that kind, of secondary kinds, of the outside world) to keys of the root
  * kind; `reconcile(key)` is level-triggered and idempotent: it reads the object (missing → return `{}`),
  * observes the world, converges it, and writes status once.

@@ -13,7 +13,7 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-/** DEFAULT_BACKOFF is 1 s doubling to 5 min with 10 % jitter (STYLE.md §6.3). */
+/** DEFAULT_BACKOFF is 1 s doubling to 5 min with 10 % jitter (docs/architecture.md, "The controller contract"). */
 export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000, jitter: 0.1 } as const;
 
 /**

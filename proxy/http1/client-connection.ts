@@ -3,8 +3,9 @@ import type { Route } from "../route-table.ts";
 import type { ExchangeContext } from "./exchange.ts";
 import { Http1Exchange, type Http1Client } from "./http1-exchange.ts";
 import { requestFacts, upgradeRequestHead, type ForwardedFrom } from "./heads.ts";
-import { MessageParser, type HeadInfo, type MessageHandler, type ParseError } from "./llhttp.ts";
-import { BAD_REQUEST, closingAnswer, type LocalAnswer } from "./local-answer.ts";
+import { MessageParser, REFUSE, REFUSED, type HeadInfo, type MessageHandler, type ParseError } from "./llhttp.ts";
+import { closingAnswer, type LocalAnswer } from "./local-answer.ts";
+import { vetRequest } from "./request-rules.ts";
 import type { ProxyLimits } from "../limits.ts";
 
 /** ListenerContext is what a client connection needs from the listener that accepted it. */
@@ -30,7 +31,8 @@ type Deadline = "none" | "idle" | "head" | "request";
  * ClientConnection is one client's HTTP/1.1 connection: it parses requests in order, answers each through an
  * Http1Exchange, one at a time, and enforces the limits a slow or malformed client could otherwise exhaust the
  * proxy with: a header size limit (431), a header timeout and a request timeout (408), a keep-alive timeout
- * and an idle timeout. An Upgrade request leaves this parser: the connection is handed to the WebSocket
+ * and an idle timeout. A request whose framing or target is ambiguous (see vetRequest) stops the parser: it is
+ * answered 400 and the connection closes. An Upgrade request leaves this parser: the connection is handed to the WebSocket
  * tunnel once the answers before it are written.
  */
 export class ClientConnection implements MessageHandler, Http1Client {
@@ -45,8 +47,9 @@ export class ClientConnection implements MessageHandler, Http1Client {
   /** upgrade is an Upgrade request read (always the last: llhttp stops there) and the bytes after its head. */
   private upgrade: { request: HeadInfo; rest: Buffer | undefined } | undefined;
   private closing = false;
-  /** closingStatus is the error status written before closing (a malformed request). */
+  /** closingStatus is the error status written before closing (a malformed request), with why it was refused. */
   private closingStatus: number | undefined;
+  private refusal = "";
   private gone = false;
   private deadlineKind: Deadline = "idle";
   private deadline: number;
@@ -96,17 +99,22 @@ export class ClientConnection implements MessageHandler, Http1Client {
     this.setDeadline("head", this.messageBegan + this.ctx.limits.headersTimeoutMs);
   }
 
-  onHead(head: HeadInfo): void {
+  onHead(head: HeadInfo): number | void {
     if (this.closing) return;
+    const facts = requestFacts(head.headers);
+    const problem = vetRequest(head, facts);
+    if (problem) {
+      // The parser stops here, before this request's body: nothing of it or after it is read as a request.
+      this.ctx.log.debug({ client: this.from.clientAddress, reason: problem }, "refused an ambiguous request");
+      this.refusal = problem;
+      return REFUSE;
+    }
     if (head.upgrade) {
       this.upgrade = { request: head, rest: undefined };
       this.setDeadline("none", 0);
       return;
     }
-    const facts = requestFacts(head.headers);
-    const target = !facts.host && head.versionMinor === 1 ? BAD_REQUEST : this.ctx.decide(head, facts.host);
-    const exchange = new Http1Exchange(this, this.ctx, head, facts, target);
-    if (target === BAD_REQUEST) exchange.closeAfter = true;
+    const exchange = new Http1Exchange(this, this.ctx, head, facts, this.ctx.decide(head, facts.host));
     this.queue.push(exchange);
     this.parsing = exchange;
     this.setDeadline("request", this.messageBegan + this.ctx.limits.requestTimeoutMs);
@@ -180,21 +188,32 @@ export class ClientConnection implements MessageHandler, Http1Client {
   }
 
   /**
-   * parseError stops reading a connection whose bytes are not HTTP any more. The answers to the requests read
-   * before are still written; then 400 (431 for an oversized head) says why, and the connection closes. Bytes
-   * after a `Connection: close` request are just ignored.
+   * parseError stops reading a connection whose bytes are not HTTP any more, or whose last request head was
+   * refused (REFUSED). The answers to the requests read before are still written; then 400 (431 for an
+   * oversized head) says why, and the connection closes. A request whose body broke off (a bad chunk) is never
+   * completed upstream: its upstream connection is cut, so the upstream sees a truncated request, and it gets
+   * the 400 (or, if its answer had begun, the client connection is cut). Bytes after a `Connection: close`
+   * request are just ignored.
    */
   private parseError(error: ParseError): void {
     this.parser.unconsume();
     this.socket.off("data", this.onDataBound);
     this.closing = true;
     if (error.code !== "HPE_CLOSED_CONNECTION") this.closingStatus = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    if (error.code !== REFUSED && error.code !== "HPE_CLOSED_CONNECTION") this.ctx.log.debug({ client: this.from.clientAddress, code: error.code }, "unparsable request");
+    const broken = this.parsing;
+    this.parsing = undefined;
+    if (broken) {
+      if (broken.responseStarted) return void this.socket.destroy();
+      broken.abort();
+      this.queue.splice(this.queue.indexOf(broken), 1);
+    }
     if (this.queue.length === 0) this.finish();
   }
 
   /** finish ends the connection, with the status a malformed request earned, if any. */
   private finish(): void {
-    this.endWith(this.closingStatus ? closingAnswer(this.closingStatus) : "");
+    this.endWith(this.closingStatus ? closingAnswer(this.closingStatus, this.refusal) : "");
   }
 
   private endWith(answer: string): void {

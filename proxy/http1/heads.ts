@@ -61,29 +61,90 @@ export type BodyFraming = "none" | "length" | "chunked";
 
 /** RequestFacts are the headers of a request the proxy acts on, read in one pass. */
 export interface RequestFacts {
-  /** host is the first Host header, as sent ("" when absent). */
+  /** host is the Host header, as sent ("" when absent). */
   host: string;
   /** expectContinue: the client waits for `100 Continue` before sending its body. */
   expectContinue: boolean;
   body: BodyFraming;
+  /**
+   * problem says what makes the request's framing or Host ambiguous ("" when nothing does): a repeated Host,
+   * Content-Length or Transfer-Encoding, a Transfer-Encoding other than exactly `chunked`, both framing
+   * headers, a Content-Length that is not plain digits, a Host that is not a host[:port], or a header name that
+   * reads as one of those to an upstream mapping `_` to `-` (CGI and many frameworks do).
+   */
+  problem: string;
 }
 
 /**
- * requestFacts reads the Host, Expect, Transfer-Encoding and Content-Length headers of a request's raw headers
- * (the parser has already refused a request with both framing headers).
+ * requestFacts reads the Host, Expect, Transfer-Encoding and Content-Length headers of a request's raw headers,
+ * and notes what makes them ambiguous (`problem`). A repeated Content-Length is refused even when its values
+ * are equal, and a Content-Length list even of equal values, which RFC 9110 §8.6 allows a recipient to do
+ * (instead of collapsing them): upstreams disagree about such requests.
  */
 export function requestFacts(raw: readonly string[]): RequestFacts {
   let host: string | undefined;
   let expectContinue = false;
   let body: BodyFraming = "none";
+  let problem = "";
+  let lengths = 0;
+  let encodings = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (host === undefined && equalsLowercase(name, "host")) host = raw[i + 1]!;
-    else if (equalsLowercase(name, "expect")) expectContinue = equalsLowercase(raw[i + 1]!, "100-continue");
-    else if (equalsLowercase(name, "transfer-encoding")) body = "chunked";
-    else if (body === "none" && equalsLowercase(name, "content-length")) body = "length";
+    const value = raw[i + 1]!;
+    if (equalsLowercase(name, "host")) {
+      if (host === undefined) host = value;
+      else problem ||= "more than one Host header";
+    } else if (equalsLowercase(name, "expect")) expectContinue = equalsLowercase(value, "100-continue");
+    else if (equalsLowercase(name, "transfer-encoding")) {
+      encodings++;
+      body = "chunked";
+      if (!equalsLowercase(value, "chunked")) problem ||= `Transfer-Encoding ${JSON.stringify(value)} is not exactly "chunked"`;
+    } else if (equalsLowercase(name, "content-length")) {
+      lengths++;
+      if (body === "none") body = "length";
+      if (!isDigits(value)) problem ||= `Content-Length ${JSON.stringify(value)} is not a number`;
+    } else if (name.indexOf("_") >= 0 && aliasesFraming(name)) problem ||= `header ${JSON.stringify(name)} reads as ${name.replaceAll("_", "-")} to some upstreams`;
   }
-  return { host: host ?? "", expectContinue, body };
+  if (!problem) {
+    if (encodings > 1) problem = "more than one Transfer-Encoding header";
+    else if (lengths > 1) problem = "more than one Content-Length header";
+    else if (encodings && lengths) problem = "both Transfer-Encoding and Content-Length";
+    else if (host && !isHost(host)) problem = `Host ${JSON.stringify(host)} is not a host[:port]`;
+  }
+  return { host: host ?? "", expectContinue, body, problem };
+}
+
+/**
+ * isDigits: 1 to 15 ASCII digits (a length up to 10^15 - 1: no sign, space, list or overflow), without leading
+ * zeros: RFC 9110 allows them, but the length goes upstream as sent, and `010` is 8 to a `strtoll(, , 0)`.
+ */
+function isDigits(value: string): boolean {
+  if (value.length === 0 || value.length > 15 || (value.length > 1 && value.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * isHost: a DNS name or IPv4 address with an optional port, or a bracketed IPv6 literal (RFC 3986 host, without
+ * the rarely used sub-delims): no whitespace, list, userinfo or path that two parsers could read differently.
+ */
+export function isHost(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const letterOrDigit = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+    // - . _ ~ : [ ] %
+    if (!letterOrDigit && c !== 45 && c !== 46 && c !== 95 && c !== 126 && c !== 58 && c !== 91 && c !== 93 && c !== 37) return false;
+  }
+  return true;
+}
+
+/** aliasesFraming: a name with `_` that reads as Host, Content-Length or Transfer-Encoding once `_` is read as `-`. */
+function aliasesFraming(name: string): boolean {
+  const dashed = name.replaceAll("_", "-");
+  return equalsLowercase(dashed, "host") || equalsLowercase(dashed, "content-length") || equalsLowercase(dashed, "transfer-encoding");
 }
 
 /** ForwardedFrom is what the upstream is told about the client's connection. */
@@ -116,6 +177,26 @@ export function upstreamRequestHead(method: string, url: string, raw: readonly s
   head += `X-Forwarded-Proto: ${from.proto}\r\nX-Forwarded-Host: ${host}\r\nX-Forwarded-Port: ${from.port}\r\n`;
   if (body === "chunked") head += "Transfer-Encoding: chunked\r\n";
   return `${head}\r\n`;
+}
+
+/**
+ * upstreamRequestHeaders are the same headers as `upstreamRequestHead` writes, as a flat `[name, value, ...]`
+ * list for `node:http`'s client (the node-http data plane).
+ */
+export function upstreamRequestHeaders(raw: readonly string[], host: string, body: BodyFraming, from: ForwardedFrom): string[] {
+  const headers: string[] = [];
+  let forwardedFor: string | undefined;
+  const extra = connectionTokens(raw);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const role = REQUEST_HEADERS.roleOf(name);
+    if (role === "forwarded-for") forwardedFor = forwardedFor === undefined ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
+    else if (role !== "drop" && !extra?.has(name.toLowerCase())) headers.push(name, raw[i + 1]!);
+  }
+  headers.push("X-Forwarded-For", forwardedFor === undefined ? from.clientAddress : `${forwardedFor}, ${from.clientAddress}`);
+  headers.push("X-Forwarded-Proto", from.proto, "X-Forwarded-Host", host, "X-Forwarded-Port", String(from.port));
+  if (body === "chunked") headers.push("Transfer-Encoding", "chunked");
+  return headers;
 }
 
 /**

@@ -27,8 +27,8 @@ export function textAnswer(status: number, text: string, headers = ""): LocalAns
   return { status, headers: `${headers}Content-Type: text/plain\r\n`, body: Buffer.from(text, "latin1") };
 }
 
-/** BAD_REQUEST answers a request the proxy cannot route: HTTP/1.1 without a Host header. */
-export const BAD_REQUEST: LocalAnswer = textAnswer(400, "400 Bad Request: no Host header\n");
+/** BAD_REQUEST answers an HTTP/2 request whose Host or framing headers are ambiguous (see vetRequest for HTTP/1.x). */
+export const BAD_REQUEST: LocalAnswer = textAnswer(400, "400 Bad Request: ambiguous Host or framing headers\n");
 
 /** renderAnswer is the whole response, head and body (none for HEAD), as one buffer. */
 export function renderAnswer(answer: LocalAnswer, close: boolean, clientVersionMinor: number, withBody: boolean): Buffer {
@@ -37,7 +37,13 @@ export function renderAnswer(answer: LocalAnswer, close: boolean, clientVersionM
   return withBody ? Buffer.concat([Buffer.from(head, "latin1"), answer.body]) : Buffer.from(head, "latin1");
 }
 
-/** closingAnswer is a bodiless answer written to a socket the proxy is about to close (408, 400, 431). */
-export function closingAnswer(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+/**
+ * closingAnswer is the answer written to a socket the proxy is about to close (408, 400, 431): bodiless, or
+ * with a plain-text `reason` (why a request was refused; values in it come from parsed headers, never CR or LF).
+ */
+export function closingAnswer(status: number, reason = ""): string {
+  const line = `${status} ${STATUS_CODES[status] ?? ""}`;
+  if (!reason) return `HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+  const body = `${line}: ${reason}\n`;
+  return `HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body, "latin1")}\r\n\r\n${body}`;
 }

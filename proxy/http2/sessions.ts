@@ -5,6 +5,7 @@ import type { ExchangeClient } from "../http1/exchange.ts";
 import { requestFacts, type ForwardedFrom } from "../http1/heads.ts";
 import type { HeadInfo } from "../http1/llhttp.ts";
 import { BAD_REQUEST } from "../http1/local-answer.ts";
+import { h2RequestProblem } from "./request-checks.ts";
 import { StreamExchange } from "./stream-exchange.ts";
 
 /** MAX_CONCURRENT_STREAMS is how many requests one client may have in flight on one connection. */
@@ -69,11 +70,13 @@ export class H2Sessions {
       return;
     }
     const authority = headers[":authority"] ?? headers.host ?? "";
+    const url = headers[":path"] ?? "/";
+    const problem = h2RequestProblem(method, url, rawHeaders);
     const request: HeadInfo = {
       versionMinor: 1,
       headers: upstreamHeaders(rawHeaders, authority),
       method,
-      url: headers[":path"] ?? "/",
+      url,
       statusCode: 0,
       statusMessage: "",
       upgrade: false,
@@ -82,8 +85,10 @@ export class H2Sessions {
     const facts = requestFacts(request.headers);
     // HTTP/2 frames the body itself: one the client announced no length for goes upstream chunked.
     facts.body = stream.endAfterHeaders ? "none" : facts.body === "length" ? "length" : "chunked";
-    // A Host header naming another site than :authority is malformed (RFC 9113 §8.3.1): it could route around a check.
-    const target = authority && facts.host.toLowerCase() === authority.toLowerCase() ? ctx.decide(request, authority) : BAD_REQUEST;
+    // A Host header naming another site than :authority is malformed (RFC 9113 §8.3.1): it could route around a
+    // check. So is a repeated Host or Content-Length, which an HTTP/1.1 upstream could read another way.
+    const valid = authority && !problem && !facts.problem && facts.host.toLowerCase() === authority.toLowerCase();
+    const target = valid ? ctx.decide(request, authority) : BAD_REQUEST;
     const client: ExchangeClient = {
       from: this.from.get(stream.session!)!,
       exchangeDone: () => {},

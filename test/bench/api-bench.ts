@@ -7,7 +7,8 @@
  * (f) watch delivery latency to 100 concurrent HTTP watchers, from the store acknowledging a write to each
  *     watcher parsing the event (goal: p99 < 10 ms).
  * Clients run in a worker thread, as they would in other processes, so the server's event loop is its own.
- * Time per system and phase: BERTH_BENCH_SECONDS (default 5).
+ * Time per system and phase: BERTH_BENCH_SECONDS (default 5). The API keeps an audit log, as berthd's does (every
+ * create is a line in it); BERTH_BENCH_NO_AUDIT=1 leaves it out, to see what it costs.
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -164,7 +165,8 @@ class ClientWorker {
 
 async function withApi<T>(parent: string, name: string, fn: (api: TestApi, store: ResourceStore) => Promise<T>): Promise<T> {
   const store = await openDurableStore({ dataDir: path.join(parent, name), logger: silentLogger() });
-  const api = await startTestApi({ store });
+  // As berthd runs it: every create is also written to the audit log.
+  const api = await startTestApi({ store, audit: process.env.BERTH_BENCH_NO_AUDIT !== "1" });
   try {
     return await fn(api, store);
   } finally {

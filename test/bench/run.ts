@@ -12,6 +12,8 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "proxy", load: () => import("./proxy-bench.ts") },
   { name: "app", load: () => import("./app-bench.ts") },
   { name: "build", load: () => import("./build-bench.ts") },
+  { name: "ui", load: () => import("./ui-bench.ts") },
+  { name: "database", load: () => import("./database-bench.ts") },
 ];
 
 /** BUDGET_MS bounds the whole run; each bench gets the signal and must stop when it aborts. */

@@ -1,5 +1,5 @@
 /**
- * store-bench measures the durable store (DESIGN.md §3) against real baselines on the same disk:
+ * store-bench measures the durable store (docs/architecture.md, "The store") against real baselines on the same disk:
  * (a) durable writes/s with 16 concurrent writers over 10,000 stored Apps of ~1.5 KB;
  * (b) etcd's durable puts/s with 16 concurrent clients of the same values (the goal: (a) >= 4x (b));
  * (c) lowdb rewriting its whole file on each write at 10,000 objects (why the journal exists);

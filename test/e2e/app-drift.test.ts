@@ -9,6 +9,7 @@ import { startDaemon, eventually, removeDirs } from "../support/daemon.ts";
 import { ApiClient } from "../support/https-client.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { LABELS } from "../../controllers/docker/index.ts";
 
@@ -39,7 +40,7 @@ async function serving(endpoints: readonly Endpoint[]): Promise<string[] | undef
 
 test("containers removed, stopped or made by hand are repaired through berthd within seconds", { timeout: 90_000 }, async (t) => {
   const client = await connectTestDocker();
-  if (!client) return t.skip(SKIP_NO_DOCKER);
+  if (!client) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(client, [TEST_IMAGES.webV1]);
   const daemon = await startDaemon();
   const namespace = randomNamespace("e2e-drift");

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { startDaemon, removeDirs } from "../support/daemon.ts";
 import { ApiClient } from "../support/https-client.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 
 type WatchEvent = { type: string; object: { status?: { conditions?: Array<{ type: string; status: string }> } } };
@@ -17,7 +18,7 @@ const isReady = (e: WatchEvent) => e.object.status?.conditions?.find((c) => c.ty
  */
 test("an App being scaled down slowly does not hold up another App's start", { timeout: 90_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const daemon = await startDaemon();
   const namespace = randomNamespace("e2e-iso");

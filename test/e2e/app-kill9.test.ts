@@ -4,6 +4,7 @@ import type Docker from "dockerode";
 import { startDaemon, eventually, reapNats, removeDirs, type Daemon } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { LABELS } from "../../controllers/docker/index.ts";
 
@@ -39,7 +40,7 @@ function manifest(namespace: string, image: string): string {
 /** kill -9 of berthd in the middle of a rolling update, twice (v1 → v2, then back to v1), each at a random moment. */
 test("berthd killed -9 mid-rollout converges after restart: exactly the replicas of the target revision, no duplicates, no orphans", { timeout: 150_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1, TEST_IMAGES.webV2]);
   let daemon: Daemon = await startDaemon();
   const namespace = randomNamespace("e2e-kill");

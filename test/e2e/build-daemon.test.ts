@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { startDaemon, eventually, reapNats, removeDirs, type Daemon } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { createGitRepo, processesMentioning, startGitDaemon } from "../support/git-server.ts";
 import { imageRepository } from "../../controllers/build/names.ts";
@@ -20,10 +21,7 @@ const web = (body: string, ...steps: string[]) => [`FROM ${TEST_IMAGES.webV1}`, 
  */
 test("berthd builds from git: served, logs, history, rollout cancel; kill -9 mid-build leaves no Build Running after restart", { timeout: 240_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) {
-    if (process.env.CI === "true") throw new Error(SKIP_NO_DOCKER);
-    return t.skip(SKIP_NO_DOCKER);
-  }
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const repo = await createGitRepo();
   const git = await startGitDaemon(repo.root);

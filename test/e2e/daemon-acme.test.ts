@@ -6,13 +6,14 @@ import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon
 import { startPebble } from "../support/pebble.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { httpsThroughProxy } from "../integration/acme/support.ts";
 
 /** The whole path a user takes for TLS: berthd with an ACME directory, an App and a Domain applied with berth, HTTPS served. */
 test("berthd issues a certificate from an ACME directory (Pebble) and serves the App over HTTPS, for its own Domain and its generated one", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const pebble = await startPebble(t, { httpPort });

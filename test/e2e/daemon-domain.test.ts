@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 
 /** getThroughProxy sends one request to the proxy's HTTP port with a Host header. */
@@ -22,7 +23,7 @@ function getThroughProxy(port: number, host: string, path = "/"): Promise<{ stat
 
 test("a Domain applied through berth routes its host through berthd's proxy to the App; --base-domain gives the App a generated host too", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const httpPort = await freePort();
   const daemon = await startDaemon({ args: ["--http-port", String(httpPort), "--base-domain", "apps.test", "--base-domain-tls", "none"] });

@@ -4,6 +4,7 @@ import { request, Agent } from "node:http";
 import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { dependencyMissing } from "../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 
 const RATE_PER_SECOND = 100;
@@ -21,10 +22,10 @@ function get(port: number, host: string, agent: Agent): Promise<string> {
   });
 }
 
-/** The requirement of DESIGN.md §4: a rolling update behind a Domain, under constant load through the proxy, drops nothing. */
+/** The requirement of docs/architecture.md: a rolling update behind a Domain, under constant load through the proxy, drops nothing. */
 test(`a 3-replica rolling update under ${RATE_PER_SECOND} req/s through berthd's proxy fails no request`, { timeout: 180_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1, TEST_IMAGES.webV2]);
   const httpPort = await freePort();
   const daemon = await startDaemon({ args: ["--http-port", String(httpPort)] });

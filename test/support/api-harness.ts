@@ -5,7 +5,9 @@ import type { RequestHandler } from "express";
 import { silentLogger, type Logger } from "../../controllers/runtime/logger.ts";
 import { MemoryStore, type ResourceStore } from "../../store/index.ts";
 import { TokenStore } from "../../api/auth/token-store.ts";
-import { startApiServer } from "../../api/server.ts";
+import { startApiServer, type ApiTimeouts } from "../../api/server.ts";
+import type { AppExtension } from "../../api/app.ts";
+import { AuditLog } from "../../api/audit/audit-log.ts";
 import { ensureServingCertificate, type ServingCertificate } from "../../api/tls.ts";
 import { MemoryEventLog } from "./memory-event-log.ts";
 
@@ -19,6 +21,12 @@ export interface TestApiOptions {
   bookmarkIntervalMs?: number;
   /** readiness backs /readyz (default: ready). */
   readiness?: () => string | undefined;
+  /** extend mounts extra routes, as berthd's logs endpoint does. */
+  extend?: AppExtension;
+  /** audit keeps an audit log under `<dir>/audit` (see TestApi.audit). */
+  audit?: boolean;
+  maxWatchesPerToken?: number;
+  timeouts?: Partial<ApiTimeouts>;
   /** hooks builds the webhook routes from the test API's store and event log (default: none). */
   hooks?: (world: { store: ResourceStore; eventLog: MemoryEventLog }) => RequestHandler;
 }
@@ -36,6 +44,8 @@ export interface TestApi {
   eventLog: MemoryEventLog;
   /** dir is the temporary directory holding the token file; removed by close(). */
   dir: string;
+  /** audit is the audit log, when asked for. */
+  audit?: AuditLog;
   close(): Promise<void>;
 }
 
@@ -56,9 +66,14 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const { token: adminToken } = await tokens.create("admin", [{ namespace: "*", role: "admin" }]);
   const eventLog = new MemoryEventLog();
   const tls = await sharedCertificate();
+  const audit = options.audit ? await AuditLog.open({ dir: join(dir, "audit"), logger: silentLogger() }) : undefined;
   const server = await startApiServer({
     store, eventLog, tokens, tls, port: 0,
     logger: options.logger ?? silentLogger(),
+    ...(options.extend ? { extend: options.extend } : {}),
+    ...(audit ? { audit } : {}),
+    ...(options.maxWatchesPerToken !== undefined ? { maxWatchesPerToken: options.maxWatchesPerToken } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
     ...(options.hooks ? { hooks: options.hooks({ store, eventLog }) } : {}),
@@ -66,6 +81,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   let closing: Promise<void> | undefined;
   const close = async () => {
     await server.close();
+    await audit?.close();
     if (ownsStore) await store.close();
     await rm(dir, { recursive: true, force: true });
   };
@@ -77,6 +93,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     tokens,
     eventLog,
     dir,
+    ...(audit ? { audit } : {}),
     close: () => (closing ??= close()),
   };
 }

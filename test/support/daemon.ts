@@ -51,6 +51,8 @@ export interface DaemonOptions {
   port?: number;
   args?: string[];
   timeoutMs?: number;
+  /** node is the Node binary to run berthd with (default: the one `bin/berthd`'s shebang finds on PATH). */
+  node?: string;
 }
 
 /** startDaemon starts `bin/berthd` on a free port with its own data and client-config directories and waits for /readyz (every part started). */
@@ -59,7 +61,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   const clientDir = options.clientDir ?? (await mkdtemp(join(tmpdir(), "berth-e2e-client-")));
   const port = options.port ?? (await freePort());
   const args = ["--data-dir", dataDir, "--api-port", String(port), "--api-host", "127.0.0.1", "--client-config-dir", clientDir, "--http-port", "0", "--https-port", "0", ...(options.args ?? [])];
-  const child = spawn(join(REPO, "bin/berthd"), args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? "info" } });
+  const berthd = join(REPO, "bin/berthd");
+  const child = spawn(options.node ?? berthd, options.node ? [berthd, ...args] : args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? "info" } });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));

@@ -6,8 +6,8 @@ import {
 } from "../../controllers/docker/index.ts";
 
 /**
- * connectTestDocker returns a client for the local Engine, or undefined (after saying so loudly on stderr
- * through the test's diagnostic) when none answers: Docker tests skip rather than fail on a machine without it.
+ * connectTestDocker returns a client for the local Engine, or undefined when none answers: Docker tests then
+ * call dependencyMissing (test/support/ci.ts), which skips them loudly, or fails them under CI.
  */
 export async function connectTestDocker(): Promise<DockerClient | undefined> {
   const docker = await createDockerClient(process.env.BERTH_DOCKER_HOST);
@@ -41,4 +41,17 @@ export async function cleanupNamespace(docker: DockerClient, namespace: string):
 /** cleanupAfter registers `cleanupNamespace` for the end of test `t`. */
 export function cleanupAfter(t: TestContext, docker: DockerClient, namespace: string): void {
   t.after(() => cleanupNamespace(docker, namespace));
+}
+
+/**
+ * requireTestDocker returns a client for the local Engine, and fails the test (never skips it) when none
+ * answers: the test command starts Docker (scripts/start-docker.sh), so a missing Engine is a broken set-up.
+ */
+export async function requireTestDocker(t: TestContext): Promise<DockerClient> {
+  const docker = await connectTestDocker();
+  if (!docker) {
+    t.diagnostic(SKIP_NO_DOCKER);
+    throw new Error("no Docker Engine answers: run scripts/start-docker.sh (the test command does)");
+  }
+  return docker;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { admit, type Resource } from "../../resources/index.ts";
-import { startTestApi, type TestApi } from "./api-harness.ts";
+import { startTestApi, type TestApi, type TestApiOptions } from "./api-harness.ts";
 
 /** BERTH_BIN is the real executable under test (bin/berth, which loads dist/). */
 export const BERTH_BIN = fileURLToPath(new URL("../../../bin/berth", import.meta.url));
@@ -27,8 +27,8 @@ export interface CliApi extends TestApi {
 }
 
 /** startCliApi starts the API and a scratch HOME (with no config file), so only BERTH_* variables configure the CLI. */
-export async function startCliApi(): Promise<CliApi> {
-  const api = await startTestApi();
+export async function startCliApi(options: TestApiOptions = {}): Promise<CliApi> {
+  const api = await startTestApi(options);
   const work = await mkdtemp(join(tmpdir(), "berth-cli-"));
   await writeFile(join(work, "ca.pem"), api.ca);
   const env: NodeJS.ProcessEnv = {

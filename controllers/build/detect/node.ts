@@ -23,7 +23,9 @@ function script(pkg: PackageJson, name: string): string | undefined {
 async function nodeStart(dir: SourceDir, pkg: PackageJson, pm: PackageManager): Promise<StartCommand | undefined> {
   const start = script(pkg, "start");
   if (start && !DEV_SERVERS.test(start)) return { kind: "exec", argv: pm.run("start"), origin: "package.json's start script" };
-  if (typeof pkg.main === "string" && (await dir.isFile(pkg.main))) return { kind: "exec", argv: ["node", pkg.main], origin: "package.json's main" };
+  // A main that the build script makes (dist/server.js from TypeScript) is not there before the build.
+  if (typeof pkg.main === "string" && ((await dir.isFile(pkg.main)) || script(pkg, "build")))
+    return { kind: "exec", argv: ["node", pkg.main], origin: "package.json's main" };
   const file = await dir.firstFile(SERVER_FILES);
   return file ? { kind: "exec", argv: ["node", file], origin: `${file}, the usual entry point` } : undefined;
 }

@@ -4,8 +4,8 @@ import type { DetectedBuild, StackInput } from "./stack.ts";
 /** BUILD_OUTPUT_DIRS are where common front-end tools write a built site (Vite, Create React App, Next export, ...). */
 export const BUILD_OUTPUT_DIRS = ["dist", "build", "out", "public", "_site"] as const;
 
-/** SiteSource says where the site's files come from: the context itself, or a build stage's directory. */
-export type SiteSource = { from: "context" } | { from: "stage"; stage: string; path: string };
+/** SiteSource says where the site's files come from: a folder of the context (`.` for all of it), or a build stage's folder. */
+export type SiteSource = { from: "context"; path: string } | { from: "stage"; stage: string; path: string };
 
 /** isBusybox says whether the static image is a busybox image (served by its `httpd`) rather than nginx. */
 export function isBusybox(image: string): boolean {
@@ -18,8 +18,10 @@ export function isBusybox(image: string): boolean {
  */
 export function serveStaticSite(writer: DockerfileWriter, image: string, port: number, source: SiteSource, spa: boolean): DockerfileWriter {
   const copy = (target: string) =>
-    source.from === "context" ? `COPY . ${target}` : `COPY --from=${source.stage} ${source.path} ${target}`;
-  const what = source.from === "context" ? "Copy the site into the server's document root." : "Copy only the built site from the build stage: the final image has no Node.js and no sources.";
+    source.from === "context" ? `COPY ${source.path} ${target}` : `COPY --from=${source.stage} ${source.path} ${target}`;
+  const what = source.from === "stage"
+    ? "Copy only the built site from the build stage: the final image has no Node.js and no sources."
+    : source.path === "." ? "Copy the site into the server's document root." : `Copy the site (${source.path}, built before it was committed) into the server's document root.`;
   if (isBusybox(image)) {
     writer.step("A busybox image serves the files with its small httpd.", `FROM ${image}`);
     writer.step(what, copy("/www"));
@@ -38,10 +40,15 @@ export function serveStaticSite(writer: DockerfileWriter, image: string, port: n
   return writer.cmd("Run nginx in the foreground so the container lives as long as it does.", { kind: "exec", argv: ["nginx", "-g", "daemon off;"], origin: "nginx" });
 }
 
-/** detectStaticSite recognises a plain site: an `index.html` at the top of the context, nothing to build. */
+/**
+ * detectStaticSite recognises a site with nothing to build: an `index.html` at the top of the context, or in a
+ * committed build output folder (`dist/`, `build/`, ...) when the context has no package.json to build it with.
+ */
 export async function detectStaticSite(input: StackInput): Promise<DetectedBuild | undefined> {
-  if (!(await input.dir.isFile("index.html"))) return undefined;
-  const writer = header(new DockerfileWriter(), "a static site (index.html, nothing to build)");
-  serveStaticSite(writer, input.images.static, input.port, { from: "context" }, false);
+  let folder: string | undefined = (await input.dir.isFile("index.html")) ? "." : undefined;
+  for (const dir of BUILD_OUTPUT_DIRS) if (!folder && (await input.dir.isFile(`${dir}/index.html`))) folder = `${dir}/`;
+  if (!folder) return undefined;
+  const writer = header(new DockerfileWriter(), `a static site (${folder === "." ? "index.html" : `${folder}index.html`}, nothing to build)`);
+  serveStaticSite(writer, input.images.static, input.port, { from: "context", path: folder }, false);
   return { dockerfile: writer.toString(), stack: "static" };
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LABELS, listVolumes, ownerFilter } from "../../../controllers/docker/index.ts";
+import { LABELS, listVolumes, namespaceNetworkName, ownerFilter } from "../../../controllers/docker/index.ts";
+import { containerName, volumeName } from "../../../controllers/app/index.ts";
 import { TEST_IMAGES, WEB_PORT } from "../../support/images.ts";
 import { LIMIT, condition, eventually, httpGet, isReady, startHarness } from "./harness.ts";
 
@@ -28,7 +29,7 @@ test("app: apply → Ready, and the replica answers HTTP on its address", LIMIT,
   assert.match(String(status.imageID), /^sha256:/);
   const endpoints = status.endpoints as Array<{ replica: string; host: string; port: number }>;
   assert.equal(endpoints.length, 1);
-  assert.equal(endpoints[0]!.replica, `berth-${h.namespace}-web-1-0`);
+  assert.equal(endpoints[0]!.replica, containerName({ kind: "App", namespace: h.namespace, name: "web" }, 1, 0));
   assert.deepEqual(await httpGet(endpoints[0]!.host, endpoints[0]!.port), { status: 200, body: "v1" });
   assert.equal(condition(app, "Progressing")?.reason, "RolloutComplete");
   assert.equal(condition(app, "Degraded")?.status, "False");
@@ -42,7 +43,7 @@ test("app: apply → Ready, and the replica answers HTTP on its address", LIMIT,
   assert.match(container!.labels[LABELS.specHash]!, /^[0-9a-f]{12}$/);
   const info = await h.docker.getContainer(container!.id).inspect();
   assert.ok(info.Config.Env.includes("GREETING=hello"));
-  assert.deepEqual(info.NetworkSettings.Networks[`berth-${h.namespace}`]?.Aliases?.includes("web"), true);
+  assert.deepEqual(info.NetworkSettings.Networks[namespaceNetworkName(h.namespace)]?.Aliases?.includes("web"), true);
   const reasons = (await h.events.list({})).map((e) => e.reason);
   for (const reason of ["RevisionCreated", "ReplicaCreated", "RolloutComplete"]) assert.ok(reasons.includes(reason), `event ${reason} missing from ${reasons.join(",")}`);
 });
@@ -62,13 +63,13 @@ test("app: scale up to 3 and down to 1", LIMIT, async (t) => {
   const endpoints = scaled.status!.endpoints as Array<{ host: string; port: number }>;
   assert.equal(endpoints.length, 3);
   for (const e of endpoints) assert.equal((await httpGet(e.host, e.port)).body, "v1");
-  assert.deepEqual((await h.containers("web")).map((c) => c.name).sort(), [0, 1, 2].map((i) => `berth-${h.namespace}-web-1-${i}`));
+  assert.deepEqual((await h.containers("web")).map((c) => c.name).sort(), [0, 1, 2].map((i) => containerName({ kind: "App", namespace: h.namespace, name: "web" }, 1, i)));
 
   await h.apply("web", web(TEST_IMAGES.webV1, { replicas: 1 }));
   await eventually(async () => {
     const a = await h.get("web");
     assert.ok(isReady(a) && a!.status!.replicas === 1);
-    assert.deepEqual((await h.containers("web")).map((c) => c.name), [`berth-${h.namespace}-web-1-0`]);
+    assert.deepEqual((await h.containers("web")).map((c) => c.name), [containerName({ kind: "App", namespace: h.namespace, name: "web" }, 1, 0)]);
   });
 });
 
@@ -80,7 +81,7 @@ test("app: delete removes the containers; volumes stay unless deletionPolicy is 
   await h.apply("drop", web(TEST_IMAGES.webV1, { volumes, deletionPolicy: "Delete" }));
   await eventually(async () => assert.ok(isReady(await h.get("keep")) && isReady(await h.get("drop"))));
   const owner = (name: string) => ownerFilter({ kind: "App", namespace: h.namespace, name });
-  assert.deepEqual(await listVolumes(h.docker, owner("keep")), [`berth-${h.namespace}-keep-data`]);
+  assert.deepEqual(await listVolumes(h.docker, owner("keep")), [volumeName({ kind: "App", namespace: h.namespace, name: "keep" }, "data")]);
 
   await h.store.delete({ kind: "App", namespace: h.namespace, name: "keep" });
   await h.store.delete({ kind: "App", namespace: h.namespace, name: "drop" });
@@ -90,6 +91,6 @@ test("app: delete removes the containers; volumes stay unless deletionPolicy is 
   });
   assert.deepEqual(await h.containers("keep"), []);
   assert.deepEqual(await h.containers("drop"), []);
-  assert.deepEqual(await listVolumes(h.docker, owner("keep")), [`berth-${h.namespace}-keep-data`], "Retain keeps the volume");
+  assert.deepEqual(await listVolumes(h.docker, owner("keep")), [volumeName({ kind: "App", namespace: h.namespace, name: "keep" }, "data")], "Retain keeps the volume");
   assert.deepEqual(await listVolumes(h.docker, owner("drop")), [], "Delete removes it");
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LABELS, createContainer, namespaceNetworkName, ensureNamespaceNetwork, startContainer } from "../../../controllers/docker/index.ts";
 import { TEST_IMAGES, WEB_PORT } from "../../support/images.ts";
-import { DEFAULT_INSTANCE } from "../../../controllers/app/index.ts";
+import { DEFAULT_INSTANCE, containerName } from "../../../controllers/app/index.ts";
 import { LIMIT, condition, eventually, httpGet, isReady, startHarness, type Harness } from "./harness.ts";
 
 const spec = { image: TEST_IMAGES.webV1, port: WEB_PORT, healthCheck: { http: { path: "/healthz" }, intervalSeconds: 1 } };
@@ -49,7 +49,7 @@ test("app drift: a replica killed, stopped or removed by hand is put back within
     const containers = await h.containers("web");
     assert.equal(containers.length, 1);
     assert.notEqual(containers[0]!.id, first.id, "a new container replaces the removed one");
-    assert.equal(containers[0]!.name, `berth-${h.namespace}-web-1-0`);
+    assert.equal(containers[0]!.name, containerName({ kind: "App", namespace: h.namespace, name: "web" }, 1, 0));
     assert.ok(isReady(await h.get("web")));
   }, 10_000);
   t.diagnostic(`removed → serving again in ${Date.now() - at}ms`);
@@ -62,10 +62,10 @@ test("app drift: a container labelled as a missing App's is removed", LIMIT, asy
   if (!h) return;
   const network = await ensureNamespaceNetwork(h.docker, h.namespace);
   const labels = { [LABELS.owner]: `App/${h.namespace}/ghost`, [LABELS.namespace]: h.namespace, [LABELS.kind]: "App", [LABELS.name]: "ghost", [LABELS.instance]: DEFAULT_INSTANCE };
-  const id = await createContainer(h.docker, { name: `berth-${h.namespace}-ghost-1-0`, Image: TEST_IMAGES.webV1, Labels: labels, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
+  const id = await createContainer(h.docker, { name: containerName({ kind: "App", namespace: h.namespace, name: "ghost" }, 1, 0), Image: TEST_IMAGES.webV1, Labels: labels, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
   assert.equal(network, namespaceNetworkName(h.namespace));
   // The same kind of container made by another Berth installation on this Docker Engine is not ours to remove.
-  const theirs = await createContainer(h.docker, { name: `berth-${h.namespace}-ghost2-1-0`, Image: TEST_IMAGES.webV1, Labels: { ...labels, [LABELS.owner]: `App/${h.namespace}/ghost2`, [LABELS.name]: "ghost2", [LABELS.instance]: "another-berthd" }, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
+  const theirs = await createContainer(h.docker, { name: containerName({ kind: "App", namespace: h.namespace, name: "ghost2" }, 1, 0), Image: TEST_IMAGES.webV1, Labels: { ...labels, [LABELS.owner]: `App/${h.namespace}/ghost2`, [LABELS.name]: "ghost2", [LABELS.instance]: "another-berthd" }, HostConfig: { NetworkMode: namespaceNetworkName(h.namespace) } });
   await startContainer(h.docker, id);
   await startContainer(h.docker, theirs);
   await eventually(async () => assert.deepEqual(await h.containers("ghost"), []), 10_000);

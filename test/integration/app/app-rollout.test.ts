@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TEST_IMAGES, WEB_PORT } from "../../support/images.ts";
+import { containerName } from "../../../controllers/app/index.ts";
 import { LIMIT, condition, eventually, httpGet, isReady, revisionOf, startHarness } from "./harness.ts";
 
 const web = (image: string, extra: Record<string, unknown> = {}) => ({
@@ -75,7 +76,7 @@ test("app rollout: a never-healthy v3 is Degraded (ProgressDeadlineExceeded) whi
   assert.equal(degraded.status!.revision, 2);
   assert.equal(degraded.status!.readyReplicas, 1, "v1 still counts as ready");
   const endpoints = degraded.status!.endpoints as Endpoint[];
-  assert.deepEqual(endpoints.map((e) => e.replica), [`berth-${h.namespace}-web-1-0`]);
+  assert.deepEqual(endpoints.map((e) => e.replica), [containerName({ kind: "App", namespace: h.namespace, name: "web" }, 1, 0)]);
   assert.equal((await httpGet(endpoints[0]!.host, endpoints[0]!.port)).body, "v1", "v1 keeps serving");
   assert.deepEqual((await h.containers("web")).map(revisionOf).sort(), [1, 2]);
   assert.ok((await h.events.list({})).some((e) => e.reason === "ProgressDeadlineExceeded" && e.type === "Warning"));
@@ -131,6 +132,6 @@ test("app rollout: a controller restarted mid-rollout finishes it, with no dupli
     return a!;
   });
   const containers = await h.containers("web");
-  assert.deepEqual(containers.map((c) => c.name).sort(), [0, 1, 2].map((i) => `berth-${h.namespace}-web-2-${i}`));
+  assert.deepEqual(containers.map((c) => c.name).sort(), [0, 1, 2].map((i) => containerName({ kind: "App", namespace: h.namespace, name: "web" }, 2, i)));
   assert.equal(done.status!.readyReplicas, 3);
 });

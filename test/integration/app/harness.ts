@@ -6,6 +6,7 @@ import { createAppController, type AppController, type AppControllerOptions } fr
 import { LABELS, listContainers, ownerFilter, type DockerClient, type ObservedContainer } from "../../../controllers/docker/index.ts";
 import { MemoryEventLog } from "../../support/memory-event-log.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { ensureTestImages } from "../../support/images.ts";
 
 /** LIMIT bounds every test of this folder. */
@@ -27,16 +28,12 @@ export interface Harness {
 }
 
 /**
- * startHarness returns undefined (and skips the test, loudly) when Docker is not reachable. Everything the
- * test makes in Docker is removed in `t.after`, whatever happens.
+ * startHarness returns undefined (and skips the test, loudly; under CI it fails) when Docker is not reachable.
+ * Everything the test makes in Docker is removed in `t.after`, whatever happens.
  */
 export async function startHarness(t: TestContext, options: Partial<AppControllerOptions> = {}): Promise<Harness | undefined> {
   const docker = await connectTestDocker();
-  if (!docker) {
-    t.diagnostic(SKIP_NO_DOCKER);
-    t.skip(SKIP_NO_DOCKER);
-    return undefined;
-  }
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker);
   const namespace = randomNamespace("app");
   const store = await MemoryStore.open();
@@ -104,7 +101,7 @@ export function condition(obj: Resource | undefined, type: string) {
   return obj?.status?.conditions?.find((c) => c.type === type);
 }
 
-/** isReady: converged, as DESIGN.md defines it (observedGeneration = generation and Ready=True). */
+/** isReady: converged, as docs/architecture.md defines it (observedGeneration = generation and Ready=True). */
 export function isReady(obj: Resource | undefined): boolean {
   return !!obj && obj.status?.observedGeneration === obj.metadata.generation && condition(obj, "Ready")?.status === "True";
 }

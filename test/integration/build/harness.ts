@@ -11,6 +11,7 @@ import { BUILD_APP_LABEL, buildLogPath, createBuildControllers, imageRepository,
 import { type DockerClient } from "../../../controllers/docker/index.ts";
 import { MemoryEventLog } from "../../support/memory-event-log.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES } from "../../support/images.ts";
 import { createGitRepo, type GitRepo } from "../../support/git-server.ts";
 
@@ -45,11 +46,7 @@ export function webDockerfile(body: string, ...steps: string[]): string {
  */
 export async function startBuildHarness(t: TestContext, options: { settings?: Partial<BuildSettings>; detect?: DetectDockerfile } = {}): Promise<BuildHarness | undefined> {
   const docker = await connectTestDocker();
-  if (!docker) {
-    if (process.env.CI === "true") throw new Error(SKIP_NO_DOCKER);
-    t.skip(SKIP_NO_DOCKER);
-    return undefined;
-  }
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1]);
   const namespace = randomNamespace("bld");
   const store = await MemoryStore.open();

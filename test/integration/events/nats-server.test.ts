@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { connect } from "nats";
 import { silentLogger } from "../../../controllers/runtime/logger.ts";
 import { isAlive } from "../../../controllers/events/stale-process.ts";
-import { connectBus, publishStoreChanges, startEmbeddedNats, CHANGES_STREAM } from "../../../controllers/events/index.ts";
+import { connectBus, connectOptionsFor, publishStoreChanges, startEmbeddedNats, CHANGES_STREAM } from "../../../controllers/events/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
 import { eventually } from "../../support/daemon.ts";
 import { createApp, teardown, waitForStream, type Teardown } from "./fixtures.ts";
@@ -38,7 +38,7 @@ test("the embedded nats-server runs JetStream under <data-dir>/nats and stop() e
   const pid = nats.pid()!;
   assert.ok(isAlive(pid));
 
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, ...connectOptionsFor(nats.auth) });
   const account = await (await nc.jetstreamManager()).getAccountInfo();
   assert.equal(account.streams, 0);
   await nc.close();
@@ -55,7 +55,7 @@ test("a nats-server that dies is restarted on the same port, and the bus reconne
   const dataDir = await tempDataDir(t);
   const nats = await startEmbeddedNats({ dataDir, logger: silentLogger() });
   t.after(() => nats.stop());
-  const bus = await connectBus({ url: nats.url, logger: silentLogger(), ackTimeoutMs: 1000 });
+  const bus = await connectBus({ url: nats.url, auth: nats.auth, logger: silentLogger(), ackTimeoutMs: 1000 });
   t.after(() => bus.close());
   const store = await MemoryStore.open();
   t.after(publishStoreChanges(store, bus).close);

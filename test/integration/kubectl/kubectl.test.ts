@@ -3,15 +3,13 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startTestApi, type TestApi } from "../../support/api-harness.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { Kubectl, kubectlMissing } from "./kubectl.ts";
 
-/** setup starts an API and a kubectl with a fresh HOME, or skips loudly when kubectl 1.20 is missing. */
+/** setup starts an API and a kubectl with a fresh HOME, or skips loudly (fails under CI) when kubectl 1.20 is missing. */
 async function setup(t: TestContext, token?: (api: TestApi) => string): Promise<{ api: TestApi; kubectl: Kubectl } | undefined> {
   const missing = kubectlMissing();
-  if (missing) {
-    t.skip(missing);
-    return undefined;
-  }
+  if (missing) return dependencyMissing(t, missing);
   const api = await startTestApi();
   const kubectl = await Kubectl.create(api.url, api.ca, token ? token(api) : api.adminToken);
   t.after(async () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
 import { openLogStreams } from "../../../controllers/app/logs.ts";
+import { containerName } from "../../../controllers/app/index.ts";
 import { WEB_PORT } from "../../support/images.ts";
 import { LIMIT, eventually, isReady } from "../app/harness.ts";
 import { chatty, logPath, say, startWorld, type World } from "./world.ts";
@@ -40,7 +41,7 @@ test("logs api: every replica of the current revision, multiplexed and prefixed;
 
   const one = await w.fetch(logPath(w.namespace, "web", "replica=0&timestamps=true"));
   assert.match(one.body, /^\d{4}-\d\d-\d\dT[\d:.]+Z hello from web-0$/m);
-  const byName = await w.fetch(logPath(w.namespace, "web", `replica=berth-${w.namespace}-web-1-1`));
+  const byName = await w.fetch(logPath(w.namespace, "web", `replica=${containerName({ kind: "App", namespace: w.namespace, name: "web" }, 1, 1)}`));
   assert.match(byName.body, /^hello from web-1$/m);
 
   const since = await w.fetch(logPath(w.namespace, "web", "sinceSeconds=3600"));

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../../support/docker.ts";
+import { dependencyMissing } from "../../support/ci.ts";
 import { ensureTestImages, TEST_IMAGES } from "../../support/images.ts";
 import { removeDirs, startDaemon } from "../../support/daemon.ts";
 import { runCli } from "../../support/run-cli.ts";
@@ -9,7 +10,7 @@ import { chatty } from "./world.ts";
 
 test("berthd serves App logs and rollouts: berth logs, rollout status/history/undo against the real daemon", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();
-  if (!docker) return t.skip(SKIP_NO_DOCKER);
+  if (!docker) return dependencyMissing(t, SKIP_NO_DOCKER);
   await ensureTestImages(docker, [TEST_IMAGES.webV1, TEST_IMAGES.webV2]);
   const daemon = await startDaemon();
   const namespace = randomNamespace("logs");

@@ -34,7 +34,7 @@ export interface World extends Harness {
   fetch(path: string, token?: string): Promise<{ status: number; body: string; contentType: string }>;
 }
 
-/** startWorld returns undefined (the test is skipped, loudly) when Docker is not reachable. */
+/** startWorld returns undefined (the test is skipped, loudly; under CI it fails) when Docker is not reachable. */
 export async function startWorld(t: TestContext): Promise<World | undefined> {
   const h = await startHarness(t);
   if (!h) return undefined;

@@ -2,12 +2,24 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import cluster from "node:cluster";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
-import { createFallbackCertificate, ProxyCluster, ProxyStartError } from "../../../proxy/index.ts";
+import { connect as tlsConnect } from "node:tls";
+import { createFallbackCertificate, ProxyCluster, ProxyStartError, type DataPlaneName } from "../../../proxy/index.ts";
 import { rollEndpointsUnderLoad } from "./controller-support.ts";
 import { eventually, get, LIMIT, route, startBackend, upstreamsOf, wsEcho } from "./support.ts";
 
-async function startCluster(workers = 2): Promise<ProxyCluster> {
-  return ProxyCluster.start({ workers, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent" });
+async function startCluster(workers = 2, dataPlane?: DataPlaneName): Promise<ProxyCluster> {
+  return ProxyCluster.start({ workers, http: { port: 0, host: "127.0.0.1" }, https: { port: 0, host: "127.0.0.1" }, fallback: await createFallbackCertificate(), logger: silentLogger(), logLevel: "silent", ...(dataPlane ? { dataPlane } : {}) });
+}
+
+/** alpnOf is the protocol the HTTPS listener chooses when offered h2 and http/1.1. */
+function alpnOf(port: number): Promise<string | false> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ port, host: "127.0.0.1", servername: "c.test", rejectUnauthorized: false, ALPNProtocols: ["h2", "http/1.1"] }, () => {
+      resolve(socket.alpnProtocol ?? false);
+      socket.destroy();
+    });
+    socket.on("error", reject);
+  });
 }
 
 function alive(pid: number): boolean {
@@ -18,6 +30,24 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test("proxy cluster: the workers serve with the data plane the daemon asked for", LIMIT, async (t) => {
+  const backend = await startBackend("plane");
+  t.after(() => backend.close());
+  const proxy = await startCluster(2, "node-http");
+  try {
+    await proxy.setRoutes([route("c.test", upstreamsOf(backend))]);
+    for (let i = 0; i < 6; i++) assert.equal((await get(proxy.httpPort, "c.test")).json().backend, "plane");
+    assert.equal((await wsEcho(proxy.httpPort, "c.test", "hi")).reply, "plane:hi");
+    assert.equal(await alpnOf(proxy.httpsPort), "http/1.1", "the node-http plane offers no HTTP/2");
+  } finally {
+    // Closed before the next cluster starts: workers of one primary listening on port 0 share one port.
+    await proxy.close();
+  }
+  const llhttp = await startCluster(1);
+  t.after(() => llhttp.close());
+  assert.equal(await alpnOf(llhttp.httpsPort), "h2", "the llhttp plane does");
+});
 
 test("proxy cluster: workers share the listeners; an update resolves once every worker routes with it", LIMIT, async (t) => {
   const [old, next] = await Promise.all([startBackend("old"), startBackend("next")]);

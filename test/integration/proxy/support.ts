@@ -8,7 +8,7 @@ import type { TestContext } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { generate } from "selfsigned";
 import { silentLogger } from "../../../controllers/runtime/index.ts";
-import { createFallbackCertificate, ERROR_HEADER, InProcessProxy, type PemPair, type ProxyLimits, type RouteSpec } from "../../../proxy/index.ts";
+import { createFallbackCertificate, ERROR_HEADER, InProcessProxy, type DataPlaneName, type PemPair, type ProxyLimits, type RouteSpec } from "../../../proxy/index.ts";
 
 /** LIMIT bounds every test in this folder. */
 export const LIMIT = { timeout: 30_000 } as const;
@@ -117,9 +117,9 @@ function sentLargeOrSlowly(req: IncomingMessage, res: ServerResponse): boolean {
 }
 
 /** backendBehindProxy starts a backend and a test proxy, both closed when the test ends; the test routes to the backend. */
-export async function backendBehindProxy(t: TestContext, name: string, limits?: Partial<ProxyLimits>): Promise<{ backend: Backend; proxy: InProcessProxy }> {
+export async function backendBehindProxy(t: TestContext, name: string, limits?: Partial<ProxyLimits>, dataPlane?: DataPlaneName): Promise<{ backend: Backend; proxy: InProcessProxy }> {
   const backend = await startBackend(name);
-  const proxy = await startTestProxy(limits);
+  const proxy = await startTestProxy(limits, dataPlane);
   t.after(async () => {
     await proxy.close();
     await backend.close();
@@ -137,14 +137,21 @@ export function route(host: string, upstreams: RouteSpec["upstreams"], extra: Pa
   return { host, path: "/", name: `test/${host}`, upstreams, tls: false, redirectHttp: false, ...extra };
 }
 
+/**
+ * DATA_PLANES are the proxy's two data planes (see proxy/data-plane.ts): tests that cover both loop over them.
+ * Tests that do not pass one get the plane BERTH_PROXY_DATA_PLANE selects, llhttp by default.
+ */
+export const DATA_PLANES: readonly DataPlaneName[] = ["llhttp", "node-http"];
+
 /** startTestProxy starts an in-process proxy on free loopback ports with a fresh fallback certificate. */
-export async function startTestProxy(limits?: Partial<ProxyLimits>): Promise<InProcessProxy> {
+export async function startTestProxy(limits?: Partial<ProxyLimits>, dataPlane?: DataPlaneName): Promise<InProcessProxy> {
   return InProcessProxy.start({
     http: { port: 0, host: "127.0.0.1" },
     https: { port: 0, host: "127.0.0.1" },
     fallback: await fallbackOnce(),
     logger: silentLogger(),
     ...(limits ? { limits } : {}),
+    ...(dataPlane ? { dataPlane } : {}),
   });
 }
 

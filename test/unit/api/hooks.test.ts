@@ -161,6 +161,20 @@ describe("webhooks: what every provider shares", () => {
     assert.equal((await w.warnings())[0]?.reason, "WebhookSecretMissing");
   });
 
+  it("a push that deletes the App's branch requests nothing (GitHub deleted: true, Bitbucket new: null)", async (t) => {
+    const w = await world(t);
+    const github = JSON.stringify({ ...JSON.parse(fixture("github-push")), deleted: true, after: "0".repeat(40) });
+    const bitbucketPayload = JSON.parse(fixture("bitbucket-push"));
+    bitbucketPayload.push.changes[0].new = null;
+    const bitbucket = JSON.stringify(bitbucketPayload);
+    for (const [provider, body, event] of [["github", github, "push"], ["bitbucket", bitbucket, "repo:push"]] as const) {
+      const res = await w.deliver(provider, body, signedHeaders(provider, body, SECRET, event));
+      assert.equal(res.status, 202);
+      assert.match(res.json().message, /no ref \(a deletion\)/);
+    }
+    assert.equal(annotationsOf(await w.app())[REQUESTED_COMMIT_ANNOTATION], undefined);
+  });
+
   it("a GitHub ping is answered 200", async (t) => {
     const w = await world(t);
     const body = fixture("github-ping");

@@ -16,7 +16,7 @@ test("desired: a replica's container has deterministic names, owner labels, limi
   const spec = specOf({ image: "web:1", port: 8080, command: ["/bin/app"], args: ["--serve"], resources: { cpu: "500m", memory: "256Mi" }, volumes: [{ name: "data", mountPath: "/data" }] });
   const template = templateOf(spec);
   const c = buildDesiredContainer({ app: ref, template, env: [{ name: "A", value: "1" }], revision: 3, specHash: "abc123def456", index: 1, network: "berth-shop", instance: "i-1" });
-  assert.equal(c.name, "berth-shop-web-3-1");
+  assert.equal(c.name, "berth-shop-web-1a25a6-3-1");
   assert.equal(c.Image, "web:1");
   assert.deepEqual(c.Entrypoint, ["/bin/app"]);
   assert.deepEqual(c.Cmd, ["--serve"]);
@@ -29,10 +29,10 @@ test("desired: a replica's container has deterministic names, owner labels, limi
   assert.equal(c.HostConfig?.Memory, 256 * 1024 * 1024);
   assert.equal(c.HostConfig?.NetworkMode, "berth-shop");
   assert.deepEqual(c.HostConfig?.RestartPolicy, { Name: "no" });
-  assert.deepEqual(c.HostConfig?.Mounts, [{ Type: "volume", Source: "berth-shop-web-data", Target: "/data" }]);
+  assert.deepEqual(c.HostConfig?.Mounts, [{ Type: "volume", Source: "berth-shop-web-1a25a6-data", Target: "/data" }]);
   assert.deepEqual(c.NetworkingConfig?.EndpointsConfig?.["berth-shop"]?.Aliases, ["web"]);
-  assert.deepEqual(buildDesiredVolumes(ref, template).map((v) => [v.name, v.labels["berth.dev/owner"]]), [["berth-shop-web-data", "App/shop/web"]]);
-  assert.equal(containerName(ref, 1, 0), "berth-shop-web-1-0");
+  assert.deepEqual(buildDesiredVolumes(ref, template).map((v) => [v.name, v.labels["berth.dev/owner"]]), [["berth-shop-web-1a25a6-data", "App/shop/web"]]);
+  assert.equal(containerName(ref, 1, 0), "berth-shop-web-1a25a6-1-0");
 });
 
 test("desired: the spec hash covers the template and resolved env, not replicas or strategy", () => {
@@ -76,6 +76,7 @@ test("desired: env resolves values, Secret keys and Database facts; missing ones
   await store.updateStatus({ ...db, status: { endpoint: { host: "pg", port: 5432 }, secretName: "pg-credentials", conditions: [{ type: "Ready", status: "True", reason: "Available", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" }] } });
   assert.deepEqual(await resolveEnv(store, databases, "shop", dbEnv), { ready: true, env: [{ name: "DATABASE_URL", value: "postgres://pg:p%40ss@pg:5432/pg" }] });
   assert.deepEqual(await databases.resolve("shop", { name: "pg", key: "port" }), { ready: true, value: "5432" });
-  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "default", "pw", "0"), "redis://:pw@cache:6379");
+  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "default", "pw", "0"), "redis://default:pw@cache:6379");
+  assert.equal(connectionUrl("redis", { host: "cache", port: 6379 }, "", "pw", "0"), "redis://:pw@cache:6379");
   assert.equal(connectionUrl("mongodb", { host: "m", port: 27017 }, "u", "p", "app"), "mongodb://u:p@m:27017/app?authSource=admin");
 });

@@ -44,6 +44,14 @@ describe("detectDockerfile: Node.js", () => {
     assert.equal(lines.at(-1), 'CMD ["pnpm","run","start"]');
   });
 
+  it("a main that the build makes (TypeScript to dist/) is the command, not a reason to serve a static site", async () => {
+    const got = await detect("node-typescript");
+    assert.equal(got?.stack, "node");
+    const lines = instructions(got!.dockerfile);
+    assert.ok(lines.includes("RUN npm run build"));
+    assert.equal(lines.at(-1), 'CMD ["node","dist/server.js"]');
+  });
+
   it("a build script and no server is a static site: built by Node, served by the static image", async () => {
     const got = await detect("node-static");
     assert.equal(got?.stack, "static");
@@ -118,6 +126,12 @@ describe("detectDockerfile: static sites, commands, nothing", () => {
     assert.match(got!.dockerfile, /listen 9000;/);
     assert.match(got!.dockerfile, /try_files \$uri \$uri\/ =404/);
     assert.equal(instructions(got!.dockerfile).at(-1), 'CMD ["nginx","-g","daemon off;"]');
+  });
+
+  it("a committed build output (public/index.html) with nothing to build: that folder is served", async () => {
+    const got = await detect("static-public");
+    assert.equal(got?.stack, "static");
+    assert.ok(instructions(got!.dockerfile).includes("COPY public/ /usr/share/nginx/html"));
   });
 
   it("a busybox static image: its httpd serves the site", async () => {

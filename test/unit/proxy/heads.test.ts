@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { clientResponseHead, connectionTokens, endToEnd, equalsLowercase, hasHeader, requestFacts, upstreamRequestHead } from "../../../proxy/http1/heads.ts";
+import { vetRequest } from "../../../proxy/http1/request-rules.ts";
 
 const FROM = { clientAddress: "10.0.0.9", proto: "https", port: 443 } as const;
 
@@ -16,9 +17,42 @@ test("equalsLowercase ignores the case of letters only", () => {
 });
 
 test("requestFacts reads Host, Expect and the body's framing in any case", () => {
-  assert.deepEqual(requestFacts(["HOST", "a.test", "host", "b.test", "EXPECT", "100-Continue", "Content-LENGTH", "3"]), { host: "a.test", expectContinue: true, body: "length" });
-  assert.deepEqual(requestFacts(["Host", "a.test", "Transfer-Encoding", "chunked"]), { host: "a.test", expectContinue: false, body: "chunked" });
-  assert.deepEqual(requestFacts(["X-Host", "a.test"]), { host: "", expectContinue: false, body: "none" });
+  assert.deepEqual(requestFacts(["HOST", "a.test", "EXPECT", "100-Continue", "Content-LENGTH", "3"]), { host: "a.test", expectContinue: true, body: "length", problem: "" });
+  assert.deepEqual(requestFacts(["Host", "a.test", "Transfer-Encoding", "CHUNKED"]), { host: "a.test", expectContinue: false, body: "chunked", problem: "" });
+  assert.deepEqual(requestFacts(["X-Host", "a.test"]), { host: "", expectContinue: false, body: "none", problem: "" });
+  assert.deepEqual(requestFacts(["Host", "[::1]:8080", "X_Forwarded_For", "1.2.3.4"]).problem, "", "IPv6 literals and other underscore names are fine");
+});
+
+test("requestFacts names what makes a request's Host or framing ambiguous", () => {
+  const problem = (...raw: string[]) => requestFacts(raw).problem;
+  assert.equal(problem("HOST", "a.test", "host", "a.test"), "more than one Host header");
+  assert.equal(problem("Host", "a.test, b.test"), 'Host "a.test, b.test" is not a host[:port]');
+  assert.equal(problem("Host", "u@a.test"), 'Host "u@a.test" is not a host[:port]');
+  assert.equal(problem("Content-Length", "3", "content-length", "3"), "more than one Content-Length header");
+  for (const value of ["+3", "-3", "3, 3", "0x3", "3 3", "", "1234567890123456", "03", "1Z"]) assert.match(problem("Content-Length", value), /is not a number/, value);
+  assert.equal(problem("Transfer-Encoding", "chunked", "Content-Length", "3"), "both Transfer-Encoding and Content-Length");
+  assert.equal(problem("Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked"), "more than one Transfer-Encoding header");
+  for (const value of ["identity", "gzip, chunked", "chunked, identity", '"chunked"', "xchunked"]) assert.match(problem("Transfer-Encoding", value), /is not exactly "chunked"/, value);
+  assert.equal(problem("Transfer_Encoding", "chunked"), 'header "Transfer_Encoding" reads as Transfer-Encoding to some upstreams');
+  assert.equal(problem("content_length", "3"), 'header "content_length" reads as content-length to some upstreams');
+});
+
+test("vetRequest routes an absolute-form target by its authority, and refuses what HTTP/1.x forbids", () => {
+  const head = { method: "GET", url: "http://A.test:8080/x?y", versionMinor: 1, headers: ["Host", "evil.test", "Accept", "*/*"] };
+  const facts = requestFacts(head.headers);
+  assert.equal(vetRequest(head, facts), "");
+  assert.deepEqual(head, { method: "GET", url: "/x?y", versionMinor: 1, headers: ["Host", "A.test:8080", "Accept", "*/*"] }, "origin-form, Host from the authority");
+  assert.equal(facts.host, "A.test:8080");
+  const vet = (url: string, headers: string[], versionMinor = 1, method = "GET") => vetRequest({ method, url, versionMinor, headers }, requestFacts(headers));
+  assert.equal(vet("http://a.test", []), "", "an absolute-form target without a path, and no Host");
+  assert.equal(vet("*", ["Host", "a.test"], 1, "OPTIONS"), "");
+  assert.equal(vet("/", []), "no Host header in an HTTP/1.1 request");
+  assert.equal(vet("/", [], 0), "", "HTTP/1.0 needs no Host");
+  assert.equal(vet("/", ["Transfer-Encoding", "chunked"], 0), "Transfer-Encoding in an HTTP/1.0 request");
+  assert.match(vet("http://u@a.test/", ["Host", "a.test"]), /has no valid authority/);
+  assert.match(vet("http:///x", ["Host", "a.test"]), /has no valid authority/);
+  assert.match(vet("ftp://a.test/", ["Host", "a.test"]), /neither a path nor an http\(s\) URI/);
+  assert.match(vet("*", ["Host", "a.test"]), /neither a path/);
 });
 
 test("the upstream request head drops hop-by-hop headers in any case, and those Connection names, and sets X-Forwarded-*", () => {

@@ -9,7 +9,7 @@ import { mutable, record, withStore, type OpenStore } from "./contract-helpers.t
 export type { ContractOpenOptions, OpenStore } from "./contract-helpers.ts";
 
 /**
- * storeContract is the behaviour every ResourceStore backend must have (store.ts, DESIGN.md §3). Each test opens
+ * storeContract is the behaviour every ResourceStore backend must have (store.ts, docs/architecture.md "The store"). Each test opens
  * its own empty store through `open`.
  */
 export function storeContract(name: string, open: OpenStore): void {
