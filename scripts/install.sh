@@ -29,6 +29,9 @@ PACKAGES=(
   "etcd-server:/usr/bin/etcd"
   "etcd-client:/usr/bin/etcdctl"
   "wrk:/usr/bin/wrk"
+  "git:/usr/bin/git"
+  "openssh-client:/usr/bin/ssh"
+  "openssh-server:/usr/sbin/sshd"
 )
 # Other sessions may hold the dpkg lock (unattended upgrades, a parallel install): wait for it, bounded.
 APT_OPTS=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)

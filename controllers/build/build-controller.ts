@@ -59,7 +59,8 @@ export class BuildController implements Controller {
   sources(): Source[] {
     const jobs = this.jobEvents;
     return [
-      watchSource(this.builds),
+      // Its own status writes (progress every few seconds) need no reconcile: jobs report through their own source.
+      watchSource(this.builds, (e) => e.type !== "MODIFIED" || e.object.metadata.generation !== e.previous?.metadata.generation || !!e.object.metadata.deletionTimestamp),
       // A new Build of an App supersedes the App's older Builds still waiting or running.
       mappingSource(this.builds, (obj) => this.siblings(obj).filter((b) => !TERMINAL_PHASES.has(String(b.status?.phase))).map(objectKey), "Build → older Builds"),
       { name: "build jobs", start: (enqueue) => jobs.start(enqueue), stop: () => (jobs.stop(), void this.queue.stop()) },
@@ -150,13 +151,17 @@ export class BuildController implements Controller {
     return {};
   }
 
+  /** write applies `mutate` to the Build's status; undefined when the Build is gone or had already ended. */
   private async write(build: Resource, now: Date, mutate: (status: Status) => Status): Promise<Resource | undefined> {
+    let ended = false;
     try {
-      return await writeStatus(this.deps.store, build, (status, latest) => {
+      const written = await writeStatus(this.deps.store, build, (status, latest) => {
         // Another reconcile (before a restart) may have ended it already: a terminal phase is never changed.
-        if (TERMINAL_PHASES.has(String(latest.status?.phase))) return status;
+        ended = TERMINAL_PHASES.has(String(latest.status?.phase));
+        if (ended) return status;
         return { ...mutate(status), observedGeneration: latest.metadata.generation };
       });
+      return ended ? undefined : written;
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;

@@ -55,7 +55,10 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<st
       options.signal.removeEventListener("abort", kill);
       if (options.signal.aborted) return reject(options.signal.reason as Error);
       if (code === 0) return resolve(stdout);
-      const last = tail.trim().split("\n").slice(-3).join(" | ");
+      // The lines that say what went wrong (ssh's host key check, git's fatal:), else the last ones.
+      const lines = tail.trim().split("\n").map((l) => l.trim()).filter(Boolean);
+      const telling = lines.filter((l) => /fatal|error|failed|denied|verification|not found/i.test(l));
+      const last = (telling.length > 0 ? telling : lines).slice(-3).join(" | ");
       reject(new GitError(`git ${args[0]} failed (${signal ?? `exit ${code}`})${last ? `: ${last}` : ""}`, tail));
     });
   });

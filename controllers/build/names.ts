@@ -11,14 +11,20 @@ import { objectName, type OwnerRef } from "../docker/index.ts";
 /** BUILD_APP_LABEL is the label on every Build naming its App: `berth get builds -l berth.dev/app=web`. */
 export const BUILD_APP_LABEL = "berth.dev/app";
 
+/**
+ * PINNED_BUILD_ANNOTATION on an App names the Build it runs instead of its newest (set by `berth rollout undo`),
+ * until a Build made after the rollback succeeds.
+ */
+export const PINNED_BUILD_ANNOTATION = "build.berth.dev/pinned-build";
+
+/** SUPERSEDES_PIN_ANNOTATION on a Build names the pinned Build it replaces once it succeeds. */
+export const SUPERSEDES_PIN_ANNOTATION = "build.berth.dev/supersedes-pin";
+
 /** SEQUENCE_ANNOTATION orders the Builds of one App (creation timestamps have a one-second resolution). */
 export const SEQUENCE_ANNOTATION = "build.berth.dev/sequence";
 
 /** REQUESTED_COMMIT_ANNOTATION and REQUESTED_REF_ANNOTATION are what a verified webhook delivery records on an App. */
 export { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, refMatches } from "../../resources/build-request.ts";
-
-/** BUILD_IMAGE_LABELS are the labels a built image carries besides its owner's (the App's). */
-export const BUILD_IMAGE_LABELS = { build: "berth.dev/build", commit: "berth.dev/commit" } as const;
 
 /**
  * buildName is `<app>-<first 7 digits of the commit>-<4 digits of the build settings' hash>`, the App's name

@@ -10,7 +10,7 @@ import { lsRemote } from "./git.ts";
 import { gitAccess, safeUrl } from "./git-auth.ts";
 import { pruneBuilds, removeAppImages } from "./prune.ts";
 import {
-  BUILD_APP_LABEL, REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, SEQUENCE_ANNOTATION, SETTINGS_ANNOTATION,
+  BUILD_APP_LABEL, PINNED_BUILD_ANNOTATION, SUPERSEDES_PIN_ANNOTATION, REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION, SEQUENCE_ANNOTATION, SETTINGS_ANNOTATION,
   buildName, newestFirst, refMatches, sequenceOf, settingsHash,
 } from "./names.ts";
 
@@ -154,7 +154,11 @@ export class BuildSourceController implements Controller {
       metadata: {
         name, namespace,
         labels: { [BUILD_APP_LABEL]: appName },
-        annotations: { [SEQUENCE_ANNOTATION]: String(sequence), [SETTINGS_ANNOTATION]: settings },
+        annotations: {
+          [SEQUENCE_ANNOTATION]: String(sequence), [SETTINGS_ANNOTATION]: settings,
+          // Built after a rollback: once it succeeds it replaces the pinned Build.
+          ...(app.metadata.annotations?.[PINNED_BUILD_ANNOTATION] ? { [SUPERSEDES_PIN_ANNOTATION]: app.metadata.annotations[PINNED_BUILD_ANNOTATION] } : {}),
+        },
         ownerReferences: [{ apiVersion: "berth.dev/v1", kind: "App", name: appName, uid: app.metadata.uid!, controller: true }],
       },
       spec: { appRef: { name: appName }, source: { url: spec.build!.git.url, ref: spec.build!.git.ref, commit }, strategy: spec.build!.dockerfile ? "dockerfile" : "detected" },

@@ -11,6 +11,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "daemon", load: () => import("./daemon-bench.ts") },
   { name: "proxy", load: () => import("./proxy-bench.ts") },
   { name: "app", load: () => import("./app-bench.ts") },
+  { name: "build", load: () => import("./build-bench.ts") },
   { name: "ui", load: () => import("./ui-bench.ts") },
   { name: "database", load: () => import("./database-bench.ts") },
   { name: "backup", load: () => import("./backup-bench.ts") },

@@ -44,6 +44,14 @@ test("berthd builds from git: served, logs, history, rollout cancel; kill -9 mid
   };
   const manifest = JSON.stringify({ apiVersion: "berth.dev/v1", kind: "App", metadata: { name: "web", namespace }, spec: { build: { git: { url: git.url(repo.name), ref: "main", pollInterval: "1s" } }, port: WEB_PORT, healthCheck: { http: { path: "/healthz" }, intervalSeconds: 1 } } });
 
+  const servedBody = (body: string) => eventually(async () => {
+    const got = await berth(["get", "app", "web", "-o", "json"]);
+    for (const e of (JSON.parse(got.stdout) as AppObject).status?.endpoints ?? []) {
+      const res = await fetch(`http://${e.host}:${e.port}/`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      if (res && (await res.text()).trim() === body) return true;
+    }
+    return false;
+  }, { timeoutMs: 90_000, intervalMs: 250, what: `the App to serve ${body}` });
   const c1 = await repo.commit({ Dockerfile: web("e2e1") });
   const applied = await runCli(["apply", "-f", "-"], { env: daemon.env, stdin: manifest });
   assert.equal(applied.code, 0, applied.stderr);
@@ -63,6 +71,15 @@ test("berthd builds from git: served, logs, history, rollout cancel; kill -9 mid
   const appLog = await berth(["logs", "app/web", "--build"]);
   assert.equal(appLog.code, 0, appLog.stderr);
   assert.match(appLog.stdout, /RUN echo e2e1/);
+
+  // A second commit, then a rollback to the first: its kept image runs again, nothing is rebuilt.
+  await repo.commit({ Dockerfile: web("e2e2") });
+  await servedBody("e2e2");
+  const undo = await berth(["rollout", "undo", "app/web"]);
+  assert.equal(undo.code, 0, undo.stderr);
+  assert.match(undo.stdout, new RegExp(`rolled back to revision 1 \\(Build web-${c1.slice(0, 7)}`));
+  await servedBody("e2e1");
+  assert.equal((await builds()).length, 2, "a rollback builds nothing");
 
   // A slow build, followed live, then cancelled from the CLI.
   const marker = `marker-${randomBytes(6).toString("hex")}`;

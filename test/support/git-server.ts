@@ -191,3 +191,50 @@ export async function processesMentioning(text: string): Promise<string[]> {
   }
   return found;
 }
+
+/** GitSshServer is a local `sshd` serving the repositories of a root to one key, with the host key to trust. */
+export interface GitSshServer {
+  url(repo: string): string;
+  /** privateKey is the client key sshd accepts; knownHosts is the line that trusts sshd's host key. */
+  privateKey: string;
+  knownHosts: string;
+  stop(): Promise<void>;
+}
+
+/** SSHD is OpenSSH's server (package openssh-server, installed by scripts/install.sh). */
+export const SSHD = "/usr/sbin/sshd";
+
+/**
+ * startGitSshServer runs `sshd` on 127.0.0.1 and a free port with its own host key and config (no system
+ * config, no password login), letting in one fresh key as the current user; repositories are reached by path.
+ */
+export async function startGitSshServer(root: string): Promise<GitSshServer> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-sshd-"));
+  const { readFile: read, chmod } = await import("node:fs/promises");
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
+  await writeFile(join(dir, "authorized_keys"), await read(join(dir, "client_key.pub"), "utf8"));
+  await chmod(dir, 0o700);
+  const port = await freePort();
+  const user = (await run("id", ["-un"])).stdout.trim();
+  await mkdir("/run/sshd", { recursive: true, mode: 0o755 });
+  await writeFile(join(dir, "sshd_config"), [
+    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no",
+    `PidFile ${join(dir, "sshd.pid")}`, `AllowUsers ${user}`, "",
+  ].join("\n"));
+  const child = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  await waitForPort(port, child, () => stderr);
+  const hostKey = (await read(join(dir, "host_key.pub"), "utf8")).trim().split(" ").slice(0, 2).join(" ");
+  return {
+    url: (repo) => `ssh://${user}@127.0.0.1:${port}${root}/${repo}.git`,
+    privateKey: await read(join(dir, "client_key"), "utf8"),
+    knownHosts: `[127.0.0.1]:${port} ${hostKey}\n`,
+    async stop() {
+      await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -117,9 +117,9 @@ export async function runRolloutUndo(session: CliSession, args: string[], option
 
 async function undoOnce(client: ApiClient, path: string, app: AppObject, toRevision: number | undefined): Promise<string> {
   const what = `app "${app.metadata.name}"`;
-  if (app.spec.build) throw new RollbackError(`${what} is built from git: roll it back by pointing spec.build.git.ref at the old commit`);
   if (app.spec.paused) throw new RollbackError(`${what} is paused: resume it (spec.paused: false) before rolling back`);
   const target = chooseRollback(historyOf(app.status), app.status?.revision, toRevision, what);
+  if (app.spec.build) return pinBuild(client, path, app, target, what);
   const patch = rollbackSpecPatch(app.spec, target.template);
   if (Object.keys(patch).length === 0) return `skipped rollback (current template already matches revision ${target.revision})`;
   try {
@@ -135,6 +135,29 @@ async function undoOnce(client: ApiClient, path: string, app: AppObject, toRevis
   }
   return `rolled back to revision ${target.revision}`;
 }
+
+/**
+ * pinBuild rolls an App built from git back: the revision's Build is pinned on the App (annotation
+ * `build.berth.dev/pinned-build`) and its image, still kept, is rolled out again without a rebuild. The next
+ * new commit that is built removes the pin.
+ */
+async function pinBuild(client: ApiClient, path: string, app: AppObject & { metadata: { annotations?: Record<string, string> } }, target: HistoryEntry, what: string): Promise<string> {
+  if (!target.build) throw new RollbackError(`revision ${target.revision} of ${what} was not recorded with its Build and cannot be restored`);
+  if (app.metadata.annotations?.[PINNED_BUILD] === target.build.name && app.status?.revision === target.revision) return `skipped rollback (revision ${target.revision} is already running)`;
+  try {
+    await client.request({
+      method: "PATCH", path, contentType: "application/merge-patch+json",
+      body: { metadata: { resourceVersion: app.metadata.resourceVersion, annotations: { [PINNED_BUILD]: target.build.name } } },
+    });
+  } catch (error) {
+    if (error instanceof ServerError && error.code === 409) return "conflict";
+    throw error;
+  }
+  return `rolled back to revision ${target.revision} (Build ${target.build.name}, commit ${target.build.commit.slice(0, 12)})`;
+}
+
+/** PINNED_BUILD is the annotation that pins a Build on an App (see controllers/build/names.ts). */
+const PINNED_BUILD = "build.berth.dev/pinned-build";
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);

@@ -125,3 +125,29 @@ test("builds: an App whose repository has no Dockerfile reports BuildFailed (NoD
   await h.repo.commit({ Dockerfile: webDockerfile("now") });
   await served(h, "web", "now");
 });
+
+test("builds: Builds and images beyond revisionHistoryLimit are collected, never one a kept revision runs", LIMIT, async (t) => {
+  const h = await startBuildHarness(t);
+  if (!h) return;
+  const daemon = await startGitDaemon(h.repo.root);
+  t.after(() => daemon.stop());
+  const spec = { build: { git: { url: daemon.url(h.repo.name), ref: "main", pollInterval: "1s" } }, port: WEB_PORT, revisionHistoryLimit: 1, healthCheck: { http: { path: "/healthz" }, intervalSeconds: 1 }, strategy: { drainSeconds: 0 } };
+  await h.repo.commit({ Dockerfile: webDockerfile("g1") });
+  await h.apply("App", "web", { spec });
+  await served(h, "web", "g1");
+  const first = (await h.builds("web"))[0]!;
+  const firstImage = first.status!.image as string;
+  await h.repo.commit({ Dockerfile: webDockerfile("g2") });
+  await served(h, "web", "g2");
+  assert.ok(await h.docker.getImage(firstImage).inspect(), "revision 1 is still in the history: its image stays");
+  await h.repo.commit({ Dockerfile: webDockerfile("g3") });
+  await served(h, "web", "g3");
+  await eventually(async () => {
+    const names = (await h.builds("web")).map((b) => b.metadata.name);
+    assert.equal(names.length, 2, names.join(", "));
+    assert.ok(!names.includes(first.metadata.name));
+    await assert.rejects(h.docker.getImage(firstImage).inspect(), "the first build's image is removed");
+  }, 30_000, 200);
+  const history = historyOf((await h.get("App", "web"))!.status);
+  for (const entry of history) assert.ok(await h.docker.getImage(entry.image).inspect(), `image of revision ${entry.revision} kept`);
+});
