@@ -42,7 +42,7 @@ test("kubectl api-resources lists every kind, namespaced, with short names", asy
   const lines = res.stdout.trim().split("\n");
   assert.match(lines[0]!, /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND/);
   const rows = lines.slice(1).map((l) => l.trim().split(/\s+/));
-  assert.deepEqual(rows.map((r) => r[0]).sort(), ["apps", "backups", "databases", "domains", "secrets"]);
+  assert.deepEqual(rows.map((r) => r[0]).sort(), ["apps", "backups", "builds", "databases", "domains", "secrets"]);
   assert.deepEqual(rows.find((r) => r[0] === "databases"), ["databases", "db", "berth.dev/v1", "true", "Database"]);
 });
 
