@@ -1,15 +1,7 @@
-import type { DatabaseSpec } from "../../resources/index.ts";
+import type { Credentials, Engine } from "../database/engines.ts";
 
-/** Engine is a database engine Berth can back up. */
-export type Engine = DatabaseSpec["engine"];
-
-/** Credentials are what the dump and restore tools log in with (from the Database's credentials Secret). */
-export interface Credentials {
-  user: string;
-  password: string;
-  database: string;
-  rootPassword?: string;
-}
+// The dump and restore tools log in with the Database's own credentials (its credentials Secret).
+export type { Credentials, Engine };
 
 /** ToolCommand is one command to exec in the database's container: argv without secrets, secrets in env. */
 export interface ToolCommand {

@@ -18,7 +18,8 @@ import { ENGINES, imageOf, majorOf, type Credentials, type EngineProfile } from 
 import { execIn } from "./exec.ts";
 import { putSecretFiles } from "./files.ts";
 import { ensureDataVolume, removeDataVolume } from "./volume.ts";
-import { credentialSecretSource, databaseDockerSource, databaseOwnerScanSource } from "./watches.ts";
+import { credentialSecretSource } from "./watches.ts";
+import { containerEventSource, ownerScanSource } from "../workloads/container-sources.ts";
 
 /** DATABASE_FINALIZER holds a Database until its container (and, with `deletionPolicy: Delete`, its volume) is gone. */
 export const DATABASE_FINALIZER = "berth.dev/database-cleanup";
@@ -129,8 +130,8 @@ export class DatabaseController implements Controller {
       watchSource(this.databases),
       credentialSecretSource(this.secrets, this.databases),
       resyncSource(this.databases, this.resyncMs),
-      databaseDockerSource(this.docker, this.databases, this.instance, this.log),
-      databaseOwnerScanSource(this.docker, this.instance, this.resyncMs, this.log),
+      containerEventSource(this.docker, "Database", this.databases, this.instance, this.log, { maxRetryMs: 5_000 }),
+      ownerScanSource(this.docker, "Database", this.instance, this.resyncMs, this.log),
     ];
   }
 

@@ -1,5 +1,5 @@
 import type { DockerClient } from "../docker/index.ts";
-import { withTimeout } from "../docker/index.ts";
+import { demux, withTimeout } from "../docker/index.ts";
 
 /** ExecResult is how a command run in a container ended. */
 export interface ExecResult {
@@ -31,16 +31,4 @@ export async function execIn(docker: DockerClient, containerId: string, cmd: str
   if (!ended) return { exitCode: null, output: demux(Buffer.concat(chunks)) };
   const info = await exec.inspect({ abortSignal: withTimeout(signal, 5_000) } as Parameters<typeof exec.inspect>[0]);
   return { exitCode: info.ExitCode ?? null, output: demux(Buffer.concat(chunks)) };
-}
-
-/** demux strips Docker's 8-byte stream headers from a non-TTY stream. */
-function demux(buffer: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString("utf8");
 }

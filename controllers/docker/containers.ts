@@ -110,8 +110,8 @@ export async function tailLogs(docker: DockerClient, id: string, lines: number, 
   }
 }
 
-/** demux strips Docker's 8-byte stream headers from a non-TTY log buffer. */
-function demux(buffer: Buffer): string {
+/** demux strips Docker's 8-byte stream headers from a non-TTY log or exec buffer, and reads the rest as UTF-8. */
+export function demux(buffer: Buffer): string {
   const parts: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= buffer.length) {

@@ -16,7 +16,7 @@ export { namespaceNetworkName } from "./names.ts";
 export { ensureVolume, inspectVolume, listVolumes, removeVolume } from "./volumes.ts";
 export { ensureImage, inspectImage, DEFAULT_PULL_TIMEOUT_MS, type RegistryAuth, type ImageRef } from "./images.ts";
 export {
-  listContainers, inspectContainer, createContainer, startContainer, removeContainer, tailLogs,
+  listContainers, inspectContainer, createContainer, startContainer, removeContainer, tailLogs, demux,
   type ObservedContainer, type ContainerSpec, type ContainerState,
 } from "./containers.ts";
 export { DockerEventStream, type DockerEvent, type DockerEventStreamOptions } from "./events.ts";
