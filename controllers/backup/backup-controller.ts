@@ -149,10 +149,14 @@ export class BackupController implements Controller {
   /** job runs `work` in the background as the Backup's one job, re-enqueueing the Backup when it ends. */
   private job(key: Key, kind: Job["kind"], timeoutSeconds: number, work: (signal: AbortSignal) => Promise<void>): void {
     const abort = new AbortController();
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
+    // A timer of our own, not AbortSignal.any([.., AbortSignal.timeout()]): Node 20 holds that timeout signal
+    // weakly, so once garbage-collected it never fires and a run that hangs is never aborted.
+    const timer = setTimeout(() => abort.abort(new DOMException(`timed out after ${timeoutSeconds}s`, "TimeoutError")), timeoutSeconds * 1000);
+    const signal = abort.signal;
     const done = work(signal)
       .catch((error: unknown) => this.deps.logger.error({ err: error, key }, `backup ${kind} bookkeeping failed`))
       .finally(() => {
+        clearTimeout(timer);
         this.jobs.delete(key);
         this.wake.emit(key);
       });

@@ -34,7 +34,12 @@ export interface BackupHarness {
   docker: DockerClient;
   namespace: string;
   events: MemoryEventLog;
+  /** controller is the running Backup controller (a new one after `restart`). */
   controller: BackupController;
+  /** stopControllers stops the controllers and their manager, as a berthd that goes down does. */
+  stopControllers(): Promise<void>;
+  /** startControllers starts them again on the same store, as a berthd that comes back does. */
+  startControllers(): Promise<void>;
   database(engine: DatabaseImageEngine, name?: string): Promise<TestDatabase>;
   apply(kind: string, name: string, body: Record<string, unknown>): Promise<Resource>;
   get(kind: string, name: string): Promise<Resource | undefined>;
@@ -65,16 +70,28 @@ export async function startBackupHarness(t: TestContext, options: { databases?: 
   const store = await MemoryStore.open();
   const events = new MemoryEventLog();
   const logger = silentLogger();
-  const controller = createBackupController({ store, docker, recorder: events, logger });
-  const manager = new Manager({ store, logger });
-  manager.add(controller);
-  if (options.databases) // An instance of its own: another berthd or test on this Docker Engine never takes these containers for orphans.
-    manager.add(createDatabaseController({ store, docker, recorder: events, logger, stopGraceSeconds: 10, resyncMs: 5_000, instance: randomNamespace("instance") }));
-  await manager.start();
-  const containers: string[] = [];
-  t.after(async () => {
+  // An instance of its own: another berthd or test on this Docker Engine never takes these containers for orphans.
+  const instance = randomNamespace("instance");
+  let running: { controller: BackupController; manager: Manager } | undefined;
+  const startControllers = async () => {
+    const controller = createBackupController({ store, docker, recorder: events, logger });
+    const manager = new Manager({ store, logger });
+    manager.add(controller);
+    if (options.databases) manager.add(createDatabaseController({ store, docker, recorder: events, logger, stopGraceSeconds: 10, resyncMs: 5_000, instance }));
+    await manager.start();
+    running = { controller, manager };
+  };
+  const stopControllers = async () => {
+    if (!running) return;
+    const { controller, manager } = running;
+    running = undefined;
     await controller.stop();
     await manager.stop();
+  };
+  await startControllers();
+  const containers: string[] = [];
+  t.after(async () => {
+    await stopControllers();
     for (const id of containers) await removeContainer(docker, id, 0).catch(() => {});
     await cleanupNamespace(docker, namespace);
   });
@@ -97,7 +114,11 @@ export async function startBackupHarness(t: TestContext, options: { databases?: 
     await store.update({ ...existing, metadata: { ...existing.metadata, annotations: { ...existing.metadata.annotations, [key]: value } } });
   };
   return {
-    store, docker, namespace, events, controller, apply, get,
+    store, docker, namespace, events, apply, get, stopControllers, startControllers,
+    get controller() {
+      if (!running) throw new Error("the controllers are stopped");
+      return running.controller;
+    },
     database: async (engine, name = engine) => {
       const db = await startTestDatabase(docker, namespace, engine, name, apply);
       containers.push(db.container);
