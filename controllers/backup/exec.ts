@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { STREAM_BUFFER } from "./tee.ts";
 import { PassThrough, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -61,7 +62,9 @@ export class ExecFailedError extends Error {
  * abort closes the attach connection, and the tool gets EPIPE and exits.
  */
 export async function startExec(docker: DockerClient, options: ExecOptions): Promise<RunningExec> {
-  const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  // Tags the command's process so an abort can find and kill it (see killTagged).
+  const tag = randomBytes(8).toString("hex");
+  const env = Object.entries({ ...options.env, [EXEC_TAG]: tag }).map(([k, v]) => `${k}=${v}`);
   const exec = await docker.getContainer(options.container).exec({
     Cmd: options.cmd,
     Env: env,
@@ -93,7 +96,10 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
     } finally {
       options.signal?.removeEventListener("abort", abort);
     }
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+    if (options.signal?.aborted) {
+      await killTagged(docker, options.container, tag);
+      throw options.signal.reason ?? new Error("aborted");
+    }
     // The attach stream can end a moment before the Engine records the exit code.
     for (let i = 0; i < 50; i++) {
       const info = (await exec.inspect({ abortSignal: withTimeout(options.signal) } as never)) as unknown as { Running: boolean; ExitCode: number | null };
@@ -104,6 +110,20 @@ export async function startExec(docker: DockerClient, options: ExecOptions): Pro
   })();
   done.catch(() => {});
   return { stdout, ...(stdin ? { stdin } : {}), done };
+}
+
+/** EXEC_TAG is the environment variable that tags each exec'd command with an id of its own. */
+const EXEC_TAG = "BERTH_EXEC_ID";
+
+/**
+ * killTagged ends the command tagged `tag` in the container. Closing the attach connection is not enough: a
+ * tool that writes nothing (pg_dump waiting on a table lock) never sees the broken pipe and would stay, with
+ * its database session, until what it waits for comes. The Engine has no API to kill an exec, so a second
+ * exec finds the process by its tag in /proc and sends SIGTERM. Best effort: it fails quietly.
+ */
+async function killTagged(docker: DockerClient, container: string, tag: string): Promise<void> {
+  const script = `for p in /proc/[0-9]*; do tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx "${EXEC_TAG}=$BERTH_KILL_TAG" && kill -TERM "\${p#/proc/}" 2>/dev/null; done; true`;
+  await execToString(docker, { container, cmd: ["sh", "-c", script], env: { BERTH_KILL_TAG: tag } }).catch(() => {});
 }
 
 /** execToString runs a short command and returns its stdout; a non-zero exit throws ExecFailedError. */
