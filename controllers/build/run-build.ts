@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { AppSpec, BuildSpec, Resource } from "../../resources/index.ts";
 import { NotFoundError, secretValue } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
-import { LABELS, inspectImage, ownerLabels, type DockerClient } from "../docker/index.ts";
+import { LABELS, inspectImage, ownerLabels, withTimeout, type DockerClient } from "../docker/index.ts";
 import { ContextError, prepareContext, tarContext, type DetectDockerfile } from "./context.ts";
 import { DockerBuildError, dockerBuild } from "./docker-build.ts";
 import { fetchCommit, GitError } from "./git.ts";
@@ -91,7 +91,7 @@ export async function runBuild(deps: BuildRunnerDeps, build: Resource, signal: A
     await write(`==> fetch ${safeUrl(spec.source.url)} ${spec.source.ref} at ${spec.source.commit}\n`);
     const checkout = await mkdtemp(join(tmpdir(), "berth-build-"));
     cleanups.push(() => rm(checkout, { recursive: true, force: true }));
-    const fetchSignal = AbortSignal.any([stop, AbortSignal.timeout(deps.limits.fetchTimeoutMs)]);
+    const fetchSignal = withTimeout(stop, deps.limits.fetchTimeoutMs);
     await fetchCommit(checkout, spec.source.url, spec.source.ref, spec.source.commit, { env: access.env, signal: fetchSignal, onOutput: (text) => void write(text) });
 
     step = "context";

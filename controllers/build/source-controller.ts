@@ -5,7 +5,7 @@ import {
   type Controller, type ControllerOptions, type Informer, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
 } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import type { DockerClient } from "../docker/index.ts";
+import { withTimeout, type DockerClient } from "../docker/index.ts";
 import { lsRemote } from "./git.ts";
 import { gitAccess, safeUrl } from "./git-auth.ts";
 import { pruneBuilds, removeAppImages } from "./prune.ts";
@@ -129,7 +129,7 @@ export class BuildSourceController implements Controller {
     let access;
     try {
       access = await gitAccess(this.deps.store, app.metadata.namespace, git.url, git.secretRef?.name);
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(this.deps.lsRemoteTimeoutMs ?? 30_000)]);
+      const signal = withTimeout(ctx.signal, this.deps.lsRemoteTimeoutMs ?? 30_000);
       const commit = await lsRemote(git.url, git.ref, { env: access.env, signal });
       if (!commit) this.deps.recorder.record(app, "Warning", "RefNotFound", `${safeUrl(git.url)} has no branch or tag ${git.ref}`);
       return commit;
