@@ -38,14 +38,14 @@ test("berthd driven through berth: apply, get, watch, describe, delete, errors, 
   // Apply every example: every kind a user writes is created, in dependency order.
   const created = await berth("apply", "-f", EXAMPLES);
   assert.equal(created.code, 0, created.stderr);
-  for (const line of ["secret.berth.dev/web-secrets created", "database.berth.dev/main created", "app.berth.dev/web created", "app.berth.dev/api created", "domain.berth.dev/web created", "backup.berth.dev/main-nightly created"])
+  for (const line of ["secret.berth.dev/web-secrets created", "database.berth.dev/main created", "app.berth.dev/web created", "app.berth.dev/api created", "domain.berth.dev/web created", "backup.berth.dev/main-nightly created", "build.berth.dev/api-0123456-abcd created"])
     assert.ok(created.stdout.includes(line), `missing "${line}" in:\n${created.stdout}`);
 
   // Applying the same files again changes nothing: every object unchanged, no resourceVersion bumped.
   const before = JSON.parse((await berth("get", "apps", "-o", "json")).stdout) as { items: Array<{ metadata: { resourceVersion: string } }> };
   const again = await berth("apply", "-f", EXAMPLES);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(again.stdout.trim().split("\n").filter((l) => l.endsWith(" unchanged")).length, 6, again.stdout);
+  assert.equal(again.stdout.trim().split("\n").filter((l) => l.endsWith(" unchanged")).length, 7, again.stdout);
   const after = JSON.parse((await berth("get", "apps", "-o", "json")).stdout) as typeof before;
   assert.equal(after.items[0]!.metadata.resourceVersion, before.items[0]!.metadata.resourceVersion);
 
