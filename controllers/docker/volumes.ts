@@ -13,11 +13,14 @@ export async function ensureVolume(docker: DockerClient, name: string, labels: R
   let existing = await inspectVolume(docker, name, signal);
   if (!existing) {
     try {
-      // Docker answers a create of an existing name with that volume, so a racing create lands here too.
-      existing = await docker.createVolume({ Name: name, Labels: labels, abortSignal: withTimeout(signal) } as Parameters<DockerClient["createVolume"]>[0]) as unknown as Docker.VolumeInspectInfo;
+      await docker.createVolume({ Name: name, Labels: labels, abortSignal: withTimeout(signal) } as Parameters<DockerClient["createVolume"]>[0]);
     } catch (err) {
       throw new DockerError(`create volume ${name}: ${(err as Error).message}`, statusCodeOf(err), { cause: err });
     }
+    // Docker answers a create of an existing name with that volume, labels and all, so a create that raced
+    // another is checked like any volume found: read back what is there now.
+    existing = await inspectVolume(docker, name, signal);
+    if (!existing) throw new DockerError(`volume ${name} is gone right after it was created`, 404);
   }
   const holder = existing.Labels?.[LABELS.owner];
   if (holder !== labels[LABELS.owner]) throw new NameConflictError("volume", name, holder);

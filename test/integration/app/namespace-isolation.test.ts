@@ -89,6 +89,7 @@ test("namespace isolation: Apps whose namespace and name join to the same text b
   // No controller fought the other: each container was created once.
   const created = (await w.events.list({})).filter((e) => e.reason === "ReplicaCreated");
   assert.equal(created.reduce((n, e) => n + e.count, 0), 2, created.map((e) => e.message).join("; "));
+  assert.deepEqual((await w.events.list({})).filter((e) => e.reason === "NameConflict").map((e) => e.message), [], "a volume Berth just made is its own");
 });
 
 test("a name held by a container or volume Berth does not own is reported as NameConflict and left alone", { timeout: 90_000 }, async (t) => {
