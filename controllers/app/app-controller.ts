@@ -1,6 +1,7 @@
 import { NotFoundError, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
+  getIfExists,
   ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus,
   type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
 } from "../runtime/index.ts";
@@ -111,7 +112,7 @@ export class AppController implements Controller {
 
   async reconcile(key: Key, ctx: ReconcileContext): Promise<Result> {
     const ref = parseKey(key) as OwnerRef;
-    const app = await this.get(key);
+    const app = await getIfExists(this.deps.store, parseKey(key));
     if (!app) return removeOrphans(this.deps, ref, ctx);
     if (app.metadata.deletionTimestamp) return finalizeApp(this.deps, app, APP_FINALIZER, ctx);
     await ensureFinalizer(this.deps.store, app, APP_FINALIZER);
@@ -189,14 +190,6 @@ export class AppController implements Controller {
     }
   }
 
-  private async get(key: Key): Promise<Resource | undefined> {
-    try {
-      return await this.deps.store.get(parseKey(key));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
 }
 
 /** createAppController returns the App controller, for `Manager.add`. */

@@ -1,6 +1,7 @@
 import { NotFoundError, TERMINAL_PHASES, type BuildSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, rfc3339, type ResourceStore } from "../../store/index.ts";
 import {
+  getIfExists,
   EventSource, informerFor, mappingSource, objectKey, setCondition, watchSource, writeStatus,
   type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source, type Status,
 } from "../runtime/index.ts";
@@ -68,7 +69,7 @@ export class BuildController implements Controller {
   }
 
   async reconcile(key: Key, ctx: ReconcileContext): Promise<Result> {
-    const build = await this.get(key);
+    const build = await getIfExists(this.deps.store, parseKey(key));
     if (!build || build.metadata.deletionTimestamp) {
       this.queue.cancel(key, new BuildStopped("Deleted", "the Build was deleted"));
       if (!build) {
@@ -168,14 +169,6 @@ export class BuildController implements Controller {
     }
   }
 
-  private async get(key: Key): Promise<Resource | undefined> {
-    try {
-      return await this.deps.store.get(parseKey(key));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
 }
 
 /** createBuildController returns the Build controller, for `Manager.add`. */

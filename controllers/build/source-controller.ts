@@ -1,6 +1,7 @@
-import { AlreadyExistsError, NotFoundError, TERMINAL_PHASES, admit, type AppSpec, type BuildSpec, type Resource } from "../../resources/index.ts";
+import { AlreadyExistsError, TERMINAL_PHASES, admit, type AppSpec, type BuildSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
+  getIfExists,
   informerFor, mappingSource, watchSource,
   type Controller, type ControllerOptions, type Informer, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
 } from "../runtime/index.ts";
@@ -70,7 +71,7 @@ export class BuildSourceController implements Controller {
   }
 
   async reconcile(key: Key, ctx: ReconcileContext): Promise<Result> {
-    const app = await this.get(key);
+    const app = await getIfExists(this.deps.store, parseKey(key));
     if (!app) {
       this.seen.delete(key);
       const { namespace, name } = parseKey(key);
@@ -181,14 +182,6 @@ export class BuildSourceController implements Controller {
       .sort(newestFirst);
   }
 
-  private async get(key: Key): Promise<Resource | undefined> {
-    try {
-      return await this.deps.store.get(parseKey(key));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
 }
 
 /** isActive tells a Build still waiting or running. */

@@ -3,6 +3,7 @@ import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources
 import { restoreFromGate, RESTORING, type RestoredFrom } from "../backup/restore-from.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import {
+  getIfExists,
   ExponentialBackoff, ensureFinalizer, informerFor, removeFinalizer, resyncSource, setCondition, watchSource, writeStatus,
   type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
 } from "../runtime/index.ts";
@@ -137,7 +138,7 @@ export class DatabaseController implements Controller {
 
   async reconcile(key: Key, ctx: ReconcileContext): Promise<Result> {
     const ref = parseKey(key) as OwnerRef;
-    const db = await this.get(key);
+    const db = await getIfExists(this.store, parseKey(key));
     if (!db) return this.removeOrphans(key, ref, ctx);
     if (db.metadata.deletionTimestamp) return this.finalize(key, db, ctx);
     await ensureFinalizer(this.store, db, DATABASE_FINALIZER);
@@ -399,14 +400,6 @@ export class DatabaseController implements Controller {
     return this.networks.ensure(namespace, signal);
   }
 
-  private async get(key: Key): Promise<Resource | undefined> {
-    try {
-      return await this.store.get(parseKey(key));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
 }
 
 /** StatusFacts are the status fields a reconcile learned, written with the Ready condition. */

@@ -20,7 +20,7 @@ export interface GarbageCollectorOptions {
 
 /**
  * GarbageCollector implements cascading deletion through ownerReferences, as Kubernetes does
- * (kubernetes-api.md §9). It keeps one informer per kind, indexed owner uid → dependents, and reconciles keys
+ * (docs/architecture.md, "Owners and garbage collection"). It keeps one informer per kind, indexed owner uid → dependents, and reconciles keys
  * of every kind:
  * - Background: a dependent whose every owner (by uid) is gone is deleted;
  * - Foreground: an owner being deleted with the `foregroundDeletion` finalizer gets its dependents deleted,

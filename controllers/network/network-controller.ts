@@ -57,8 +57,12 @@ export class NetworkController implements Controller {
 
   sources(): Source[] {
     return [
-      // A workload deleted (or created: it may revive a namespace being emptied) → look at its namespace.
-      ...this.workloads.map((informer) => mappingSource(informer, (obj) => [namespaceKey(obj.metadata.namespace)], `${informer.kind} → namespace network`)),
+      // Only a deleted workload can leave its namespace empty; status writes (the bulk of changes) ask nothing of Docker.
+      ...this.workloads.map((informer) => mappingSource(
+        informer,
+        (obj, event) => (event.type === "DELETED" ? [namespaceKey(obj.metadata.namespace)] : []),
+        `${informer.kind} deleted → namespace network`,
+      )),
       this.scanSource(),
     ];
   }

@@ -38,7 +38,7 @@ interface Index {
 const IMMEDIATE_RELISTS = 3;
 
 /**
- * Informer keeps a local cache of one kind (kubernetes-api.md §11): it lists, then watches from the list's
+ * Informer keeps a local cache of one kind (docs/architecture.md, "Informers"): it lists, then watches from the list's
  * revision. When the watch cannot resume (ExpiredError: the history it needs is gone) it lists again,
  * replaces the cache, and synthesises DELETED for keys that vanished meanwhile. A stopped informer keeps
  * its cache; started again it resumes the watch from the last revision it saw, relisting only if that
