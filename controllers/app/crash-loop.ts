@@ -1,4 +1,4 @@
-import { LABELS, startContainer, tailLogs, type ObservedContainer } from "../docker/index.ts";
+import { LABELS, isStaleTask, removeContainer, startContainer, tailLogs, type ObservedContainer } from "../docker/index.ts";
 import type { AppDeps } from "./deps.ts";
 import type { Pass } from "./pass.ts";
 
@@ -9,6 +9,7 @@ export const LOG_LINES = 5;
  * ensureRestarts starts again every replica that is not running (exited, killed, stopped by hand, or created
  * but never started), paced by the restart tracker: the first restart is immediate, later ones back off. A
  * replica that exits again after a restart makes the App `CrashLooping`, with its exit code and last log lines.
+ * A replica Docker can no longer start (a stale task left by a dockerd restart) is removed, to be made anew.
  */
 export async function ensureRestarts(deps: AppDeps, pass: Pass): Promise<void> {
   const now = pass.nowMs();
@@ -23,7 +24,20 @@ export async function ensureRestarts(deps: AppDeps, pass: Pass): Promise<void> {
       pass.requeue(decision.waitMs);
       continue;
     }
-    await startContainer(deps.docker, c.id, pass.signal);
+    try {
+      await startContainer(deps.docker, c.id, pass.signal);
+    } catch (err) {
+      if (!isStaleTask(err)) throw err;
+      // Docker kept a task of this container from before it restarted, and will refuse every start: a fresh
+      // container (new ID) of the same replica is made by the next pass.
+      await removeContainer(deps.docker, c.id, 0, pass.signal);
+      deps.health.forget(c.id);
+      deps.restarts.forget(c.id);
+      pass.containers = pass.containers.filter((x) => x.id !== c.id);
+      pass.event("Warning", "ReplicaReplaced", `replaced ${c.name}: Docker could not start it again (${(err as Error).message.slice(0, 200)})`);
+      pass.requeue(0);
+      continue;
+    }
     if (!neverStarted) {
       deps.restarts.restarted(pass.key, c.id, decision.restarts, now);
       pass.event("Warning", "ReplicaRestarted", `restarted ${c.name}: it exited with code ${c.exit?.code ?? "?"}${c.exit?.oomKilled ? " (out of memory)" : ""}`);

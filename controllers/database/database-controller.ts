@@ -10,7 +10,7 @@ import {
 import type { EventRecorder, EventType } from "../events/types.ts";
 import {
   ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, NamespaceNetworks, inspectContainer,
-  instanceFilter, isConflict, listContainers, ownedBy, ownerFilter, removeContainer, startContainer, withTimeout,
+  instanceFilter, isConflict, isStaleTask, listContainers, ownedBy, ownerFilter, removeContainer, startContainer, withTimeout,
   type DockerClient, type OwnerRef,
 } from "../docker/index.ts";
 import { CredentialsProblem, ensureCredentials, releaseCredentials } from "./credentials.ts";
@@ -311,6 +311,12 @@ export class DatabaseController implements Controller {
       return undefined;
     } catch (err) {
       const message = (err as Error).message;
+      if (isStaleTask(err)) {
+        // Docker kept a task of this container from before it restarted and refuses every start; the data is on
+        // the volume, so the container is removed and the next pass makes a fresh one.
+        await removeContainer(this.docker, id, 0, signal);
+        return { ready: false, reason: "Starting", message: `replaced the engine's container: Docker could not start it again (${message.slice(0, 200)})`, requeueAfterMs: 500 };
+      }
       if (/port is already allocated|address already in use/i.test(message)) return { ready: false, reason: "PortInUse", message: `spec.expose.port: ${message}`, requeueAfterMs: 30_000 };
       throw err;
     }

@@ -60,6 +60,16 @@ export function isNotModified(err: unknown): boolean {
 }
 
 /**
+ * isStaleTask tells whether a start failed because containerd still holds a task (or container) of that ID
+ * from before dockerd restarted: Docker answers 500 "task <id>: already exists" (or "container <id>: already
+ * exists", "id already in use") every time, so starting again never helps. The container must be removed and
+ * made anew, with a new ID.
+ */
+export function isStaleTask(err: unknown): boolean {
+  return statusCodeOf(err) === 500 && /already exists|id already in use/i.test((err as Error | null)?.message ?? "");
+}
+
+/**
  * NameConflictError is a Docker object that holds the name Berth wants but whose labels do not prove it belongs
  * to the object being reconciled (made by hand, by another tool, or by another Berth object). Berth never deletes
  * or reuses such an object: the owner's controller reports a `NameConflict` condition and waits.

@@ -5,7 +5,7 @@
  */
 export { createDockerClient, pingDocker, type DockerClient } from "./client.ts";
 export { withTimeout, DEFAULT_CALL_TIMEOUT_MS } from "./signals.ts";
-export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError, NameConflictError, isNotFound, isConflict, statusCodeOf } from "./errors.ts";
+export { DockerError, DockerUnavailableError, ImageNotFoundError, ImagePullError, NameConflictError, isNotFound, isConflict, isStaleTask, statusCodeOf } from "./errors.ts";
 export { NAME_PREFIX, objectName, ownerHash, legacyObjectName } from "./names.ts";
 export { ownedBy, assertOwnedBy } from "./ownership.ts";
 export { LABELS, LABEL_PREFIX, ownerLabels, ownerValue, parseOwner, ownerFilter, kindFilter, instanceFilter, type OwnerRef } from "./labels.ts";
