@@ -18,10 +18,21 @@ export function accessFilesIn(dir: string): AccessFiles {
 /** readCliToken returns the token in an existing CLI config, if any (to check it still authenticates). */
 export async function readCliToken(files: AccessFiles): Promise<string | undefined> {
   if (!existsSync(files.cliConfig)) return undefined;
+  const text = await readFile(files.cliConfig, "utf8");
+  // The file as writeAccessFiles wrote it is read without the YAML parser, whose load would hold up the API's
+  // first answers at every start; anything else (quoted, commented, flow style) goes through the parser.
+  const plain = PLAIN_TOKEN_LINE.exec(text);
+  if (plain) return plain[1];
   const { parse } = await import("yaml");
-  const parsed = parse(await readFile(files.cliConfig, "utf8")) as { token?: unknown } | null;
+  const parsed = parse(text) as { token?: unknown } | null;
   return typeof parsed?.token === "string" ? parsed.token : undefined;
 }
+
+/**
+ * PLAIN_TOKEN_LINE matches a top-level `token:` key whose value is a plain scalar of token characters (letters,
+ * digits, `_`, `-`, starting with a letter): YAML reads such a value as exactly that string.
+ */
+const PLAIN_TOKEN_LINE = /^token:[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*$/m;
 
 /**
  * writeAccessFiles writes the CLI config and the kubeconfig (mode 0600: they hold an admin token), each

@@ -1,25 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
 import { openDurableStore, type ResourceStore, type Watch } from "../store/index.ts";
-import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
 import type { Logger } from "../controllers/runtime/logger.ts";
-import { createGarbageCollector } from "../controllers/gc/index.ts";
-import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
-import { createAppController } from "../controllers/app/index.ts";
-import { createNetworkController } from "../controllers/network/index.ts";
-import { createDatabaseController } from "../controllers/database/index.ts";
-import { createDomainController } from "../controllers/domain/index.ts";
-import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
-import { createPreviewsController } from "../controllers/previews/index.ts";
-import { createBackupController } from "../controllers/backup/index.ts";
+import type { DockerClient } from "../controllers/docker/index.ts";
 // From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
 import type { ProxyControl } from "../proxy/control.ts";
-import { trustDirectoryCa } from "../proxy/acme/index.ts";
 import {
   BusEventRecorder, JetStreamEventLog, connectBus, loadNatsClientAuth, publishStoreChanges, startEmbeddedNats,
   type EmbeddedNats, type EventBus,
@@ -33,9 +21,6 @@ import { logsExtension } from "../api/routes/logs.ts";
 import { backupActionsExtension } from "../api/routes/backup-actions.ts";
 import { uiExtension } from "../api/routes/ui.ts";
 import { buildLogsExtension } from "../api/routes/build-logs.ts";
-import { createBuildControllers } from "../controllers/build/create.ts";
-import type { DetectDockerfile } from "../controllers/build/context.ts";
-import { detectDockerfile, parseBaseImages } from "../controllers/build/detect/index.ts";
 import { hookRoutes } from "../api/routes/hooks.ts";
 import { DeliveryLog } from "../api/hooks/delivery-log.ts";
 import { accessFilesIn, readCliToken, writeAccessFiles, type AccessFiles } from "../api/access-files.ts";
@@ -119,46 +104,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     proxyInStops = true;
     log.info({ ms: Date.now() - started }, "proxy started");
     starting = "controllers";
+    // The controllers and the Docker client are imported only now: the API serves without them, and loading them
+    // before it listens would put their modules' load on the path to serving.
+    const { createDockerClient, startControllers } = await import("./controllers.ts");
     // Loading dockerode blocks the event loop for ~150 ms: done once the API has been answering for a while.
     createDockerClient(config.dockerHost).then(dockerLoading.resolve, dockerLoading.reject);
     const docker = await dockerLoading.promise;
-    // Without Docker berthd still serves its API; the controllers retry with backoff and say why in each App's status.
-    await pingDocker(docker).catch((error: unknown) => log.warn({ err: error }, `Docker does not answer${config.dockerHost ? ` at ${config.dockerHost}` : ""}: apps will not run until it does (start it with scripts/start-docker.sh)`));
-    const manager = new Manager({ store, logger: log });
-    // One list, watch and cache per kind, whichever controllers watch it.
-    const informers = new SharedInformers(store, { logger: log.child({ component: "informers" }) });
-    manager.add(createGarbageCollector(store, log, { informers }));
-    const appEvents = new BusEventRecorder({ sink: bus, component: "app-controller", logger: log.child({ component: "events" }) });
-    const instance = await ensureInstanceId(config.dataDir);
-    // One address pool and one creation at a time per namespace network, for every workload controller.
-    const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
-    manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
-    manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
-    const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
-    manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
-    const buildEvents = new BusEventRecorder({ sink: bus, component: "build-controller", logger: log.child({ component: "events" }) });
-    const settings = { parallelism: config.buildParallelism, memory: config.buildMemory, cpus: config.buildCpus, timeout: config.buildTimeout };
-    const baseImages = parseBaseImages(config.buildBaseImages);
-    const detect: DetectDockerfile = (dir, app) => detectDockerfile(dir, { baseImages, ...app });
-    for (const controller of createBuildControllers({ store, docker, instance, informers, recorder: buildEvents, logger: log.child({ component: "builds" }), dataDir: config.dataDir, settings, detect })) manager.add(controller);
-    const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
-    if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
-    // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
-    const domains = createDomainController({ store, proxy, informers, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
-    manager.add(domains);
-    stops.push(async () => domains.acme?.stop());
-    manager.add(createGeneratedDomainController({
-      store, informers, recorder: domainEvents, logger: log.child({ component: "generated-domains" }),
-      ...(config.baseDomain ? { generate: { baseDomain: config.baseDomain, tls: config.baseDomainTls } } : {}),
-    }));
-    manager.add(createPreviewsController({ store, informers, recorder: appEvents, logger: log.child({ component: "previews" }) }));
-    const backupEvents = new BusEventRecorder({ sink: bus, component: "backup-controller", logger: log.child({ component: "events" }) });
-    const backups = createBackupController({ store, docker, informers, recorder: backupEvents, logger: log.child({ component: "backups" }) });
-    manager.add(backups);
-    await manager.start();
-    stops.push(() => manager.stop());
-    // Runs and restores under way are aborted (their partial files removed) before the manager's stop is awaited.
-    stops.push(() => backups.stop());
+    await startControllers({ config, store, bus, proxy, docker, log, onStop: (stop) => void stops.push(stop) });
 
     starting = config.manifests ? "manifests directory" : undefined;
     let manifests: ManifestSync | undefined;
@@ -206,19 +158,6 @@ async function ensureAdminAccess(tokens: TokenStore, files: AccessFiles, target:
   const { token } = await tokens.create(name, [{ namespace: "*", role: "admin" }]);
   await writeAccessFiles(files, { server: target.server, token, ca: target.ca });
   log.info({ cliConfig: files.cliConfig, kubeconfig: files.kubeconfig, tokenName: name }, "wrote an admin token to the CLI config and kubeconfig");
-}
-
-/**
- * ensureInstanceId returns this installation's id, made on first start and kept in the data directory. It is
- * written on the Docker objects berthd makes, so that it never removes another installation's as orphans.
- */
-async function ensureInstanceId(dataDir: string): Promise<string> {
-  const file = join(dataDir, "instance-id");
-  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
-  if (existing) return existing;
-  const id = randomUUID();
-  await writeFile(file, `${id}\n`, { mode: 0o644 });
-  return id;
 }
 
 /** openStore opens the durable store; a failed journal write makes berthd exit so the next start recovers from disk. */

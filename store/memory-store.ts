@@ -47,12 +47,29 @@ export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/**
+ * deepFreeze freezes an object and everything under it that is not frozen yet (a frozen part is shared with a
+ * stored object, so it is frozen throughout). It runs for every object loaded at start, so it walks the object
+ * without the arrays Object.values would make for each node.
+ */
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) freezeTree(value as Record<string, unknown>);
   return value;
+}
+
+function freezeTree(node: Record<string, unknown> | unknown[]): void {
+  Object.freeze(node);
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child = node[i];
+      if (typeof child === "object" && child !== null && !Object.isFrozen(child)) freezeTree(child as Record<string, unknown>);
+    }
+    return;
+  }
+  for (const key in node) {
+    const child = node[key];
+    if (typeof child === "object" && child !== null && !Object.isFrozen(child)) freezeTree(child as Record<string, unknown>);
+  }
 }
 
 const NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
