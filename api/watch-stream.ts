@@ -10,7 +10,7 @@ export interface WatchStream {
   /** send writes one `{"type","object"}` line; it is a no-op once the stream has ended. */
   send(type: string, object: unknown): void;
   /** sendLine writes a line already serialised (see eventLine); a no-op once the stream has ended. */
-  sendLine(line: string): void;
+  sendLine(line: WatchLine): void;
   /** end closes the stream (idempotent) and runs the cleanups. */
   end(): void;
   /** onEnd registers a cleanup, run once when the stream ends for any reason. */
@@ -57,16 +57,32 @@ export function openWatchStream(req: Request, res: Response, options: WatchStrea
     cleanups.push(() => clearTimeout(timer));
   }
   res.on("close", end);
-  const sendLine = (line: string) => {
-    if (ended) return;
-    res.write(line);
-    if (res.writableLength > MAX_BUFFERED_BYTES) {
-      options.logger.warn({ path: req.path, buffered: res.writableLength }, "watch client too slow; closing its watch");
+  // Lines go to the socket as they are, framed as HTTP chunks when the response is chunked (HTTP/1.1): one write
+  // of one buffer shared by every watcher of the event, where res.write would make four writes of its own per
+  // watcher. As with res.write, the socket is corked until the next tick, so a write made while a store event
+  // is being delivered leaves after the whole delivery has been queued, and the writer is acknowledged first.
+  const socket = res.socket!;
+  const chunked = res.chunkedEncoding;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  const sendLine = (line: WatchLine) => {
+    if (ended || socket.destroyed) return;
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    socket.write(chunked ? line.chunk() : line.bytes);
+    if (socket.writableLength > MAX_BUFFERED_BYTES) {
+      options.logger.warn({ path: req.path, buffered: socket.writableLength }, "watch client too slow; closing its watch");
       end();
     }
   };
   return {
-    send: (type, object) => sendLine(`${JSON.stringify({ type, object })}\n`),
+    send: (type, object) => sendLine(new WatchLine(`${JSON.stringify({ type, object })}\n`)),
     sendLine,
     end,
     onEnd(cleanup) {
@@ -79,18 +95,39 @@ export function openWatchStream(req: Request, res: Response, options: WatchStrea
   };
 }
 
-const lines = new WeakMap<object, Map<string, string>>();
+/** WatchLine is one serialised watch event: its bytes, and the same bytes framed as an HTTP/1.1 chunk (made once, on first use). */
+export class WatchLine {
+  readonly bytes: Buffer;
+  private framed: Buffer | undefined;
+
+  constructor(text: string) {
+    this.bytes = Buffer.from(text, "utf8");
+  }
+
+  /** chunk is `<size in hex>\r\n<bytes>\r\n`. */
+  chunk(): Buffer {
+    if (this.framed) return this.framed;
+    const size = `${this.bytes.length.toString(16)}\r\n`;
+    const framed = Buffer.allocUnsafe(size.length + this.bytes.length + 2);
+    framed.write(size, 0, "latin1");
+    this.bytes.copy(framed, size.length);
+    framed.write("\r\n", size.length + this.bytes.length, "latin1");
+    return (this.framed = framed);
+  }
+}
+
+const lines = new WeakMap<object, Map<string, WatchLine>>();
 
 /**
  * eventLine serialises a watch event once for every watcher that sends the same thing: a store event reaches
  * each matching watcher with the same frozen object, and with a hundred watchers serialising it a hundred times
  * would be most of the delivery cost. `variant` names the rendering (plain JSON, a Table with some includeObject).
  */
-export function eventLine(source: object, type: string, variant: string, render: () => unknown): string {
+export function eventLine(source: object, type: string, variant: string, render: () => unknown): WatchLine {
   let byVariant = lines.get(source);
   if (!byVariant) lines.set(source, (byVariant = new Map()));
   const key = `${type} ${variant}`;
   let line = byVariant.get(key);
-  if (line === undefined) byVariant.set(key, (line = `${JSON.stringify({ type, object: render() })}\n`));
+  if (line === undefined) byVariant.set(key, (line = new WatchLine(`${JSON.stringify({ type, object: render() })}\n`)));
   return line;
 }
