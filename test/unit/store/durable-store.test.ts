@@ -122,3 +122,30 @@ async function allFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+
+test("objects loaded from disk are deeply frozen whichever way they are first read: get, list, watch, or a write", async (t) => {
+  const dataDir = await tempDir(t);
+  const store = await open(dataDir);
+  for (const name of ["got", "listed", "watched", "updated"]) await store.create(app(name, { labels: { tier: name } }));
+  await store.close();
+
+  const again = await open(dataDir);
+  t.after(() => again.close());
+  const deeplyFrozen = (obj: { metadata: { labels?: Record<string, string> }; spec?: unknown }) =>
+    Object.isFrozen(obj) && Object.isFrozen(obj.metadata) && Object.isFrozen(obj.metadata.labels) && Object.isFrozen(obj.spec);
+  const got = await again.get({ kind: "App", namespace: "default", name: "got" });
+  assert.ok(deeplyFrozen(got), "get");
+  const listed = (await again.list("App", { labelSelector: "tier=listed" })).items;
+  assert.equal(listed.length, 1);
+  assert.ok(deeplyFrozen(listed[0]!), "list");
+  const watched: Array<{ metadata: { name: string; labels?: Record<string, string> }; spec?: unknown }> = [];
+  again.watch({ kind: "App", labelSelector: "tier=watched" }, (event) => watched.push(event.object)).close();
+  assert.equal(watched.length, 1);
+  assert.ok(deeplyFrozen(watched[0]!), "watch");
+  // No read first: the write itself looks the stored object up.
+  const updated = await again.updateStatus({ ...app("updated", { labels: { tier: "updated" } }), status: { observedGeneration: 1 } });
+  assert.ok(deeplyFrozen(updated), "a write shares the stored object's parts, frozen");
+  assert.throws(() => {
+    (updated.spec as Record<string, unknown>).image = "changed";
+  }, TypeError);
+});
