@@ -245,12 +245,17 @@ async function within(promise: Promise<unknown>, timeoutMs: number): Promise<boo
   }
 }
 
+/** PROBE_INTERVAL_MS is the pause between two probes of a starting nats-server. */
+const PROBE_INTERVAL_MS = 5;
+
 /** acceptsClients resolves once a client connecting to the port gets an INFO line that has JetStream on. */
 async function acceptsClients(port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !signal.aborted) {
     if (await probe(port, Math.min(1000, deadline - Date.now()))) return;
-    await sleep(50, undefined, { signal }).catch(() => undefined);
+    // nats-server is usually ready some tens of milliseconds after it is spawned, and berthd's start waits for
+    // it: a short pause between probes (each is one refused loopback connection) keeps that wait close to it.
+    await sleep(PROBE_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
   }
   throw new NatsServerError(`nats-server did not accept clients on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
