@@ -12,6 +12,7 @@ import { createAppController } from "../controllers/app/index.ts";
 import { createNetworkController } from "../controllers/network/index.ts";
 import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
+import { RoutedUpstreams } from "../controllers/workloads/routed-upstreams.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { createPreviewsController } from "../controllers/previews/index.ts";
 import { createBackupController } from "../controllers/backup/index.ts";
@@ -132,7 +133,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const instance = await ensureInstanceId(config.dataDir);
     // One address pool and one creation at a time per namespace network, for every workload controller.
     const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
-    manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+    // What the proxy routes to, learnt by the Domain controller: the App controller stops no replica still routed.
+    const routed = new RoutedUpstreams();
+    manager.add(createAppController({ store, docker, instance, networks, informers, routed, recorder: appEvents, logger: log.child({ component: "apps" }) }));
     manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
     const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
     manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
@@ -144,7 +147,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
     const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
     if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
     // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
-    const domains = createDomainController({ store, proxy, informers, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
+    const domains = createDomainController({ store, proxy, informers, routed, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
     manager.add(domains);
     stops.push(async () => domains.acme?.stop());
     manager.add(createGeneratedDomainController({
