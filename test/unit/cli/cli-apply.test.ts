@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
-import { LAST_APPLIED } from "../../../api/cli/last-applied.ts";
+import { LAST_APPLIED } from "../../../cli/last-applied.ts";
 import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 const examples = fileURLToPath(new URL("../../../../examples/", import.meta.url));

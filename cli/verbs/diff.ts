@@ -1,4 +1,4 @@
-import { readManifests } from "../../../resources/manifests.ts";
+import { readManifests } from "../../resources/manifests.ts";
 import { errorLine, isNotFound } from "../errors.ts";
 import { LAST_APPLIED, originalConfiguration } from "../last-applied.ts";
 import { resourcePath, type KindName } from "../kind-names.ts";

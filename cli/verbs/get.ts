@@ -1,4 +1,4 @@
-import { ageOf } from "../../human-duration.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { errorLine, isNotFound, ServerError, UsageError } from "../errors.ts";
 import { TABLE_ACCEPT, type ApiClient } from "../http-client.ts";
 import { GROUP, kindNames, parseRefs, resolveKind, resourcePath, type KindName } from "../kind-names.ts";

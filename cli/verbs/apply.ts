@@ -1,5 +1,5 @@
-import { foldStringData } from "../../../resources/index.ts";
-import { readManifests, type Manifest } from "../../../resources/manifests.ts";
+import { foldStringData } from "../../resources/index.ts";
+import { readManifests, type Manifest } from "../../resources/manifests.ts";
 import { errorLine, isNotFound, UsageError } from "../errors.ts";
 import { modifiedConfiguration, originalConfiguration } from "../last-applied.ts";
 import { lookupKind, qualifiedName, resourcePath, type KindName } from "../kind-names.ts";
