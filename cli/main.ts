@@ -1,15 +1,19 @@
 import { Command, CommanderError, Option } from "commander";
+import { parseDuration } from "./duration.ts";
 import { errorLine } from "./errors.ts";
 import { CliSession, processIO, type CliIO } from "./session.ts";
 
 /**
- * The `berth` command line. Only commander is loaded up front: each verb's module (and with it `yaml` or `zod`,
- * when the verb needs them) is imported when that verb runs, which keeps start-up well under 100 ms.
+ * The `berth` command line. Only commander is loaded up front: the verbs' code is imported once a verb runs, and
+ * what only some verbs need (`yaml`, the kinds' zod schemas) when that verb needs it.
  * Verbs return their exit code; any error they throw becomes one `error: ...` line and exit code 1.
  *
- * Adding a verb means: a module under `verbs/` exporting
- * one function `(session, args, options) => Promise<number>`, and one `verb()` registration below.
+ * Adding a verb means: a module under `verbs/` exporting one function `(session, args, options) =>
+ * Promise<number>`, exported again from `verbs/index.ts`, and one `verb()` registration below.
  */
+
+/** verbs loads the verbs' code (one module, see verbs/index.ts) once the command line names one. */
+const verbs = () => import("./verbs/index.ts");
 
 type VerbResult = Promise<number>;
 type VerbLoader = (session: CliSession, args: string[], options: Record<string, unknown>) => VerbResult;
@@ -36,7 +40,6 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       const options = self.opts();
       const args = received.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : a === undefined ? [] : [a as string]));
       const globals = program.opts<{ server?: string; token?: string; ca?: string; config?: string; requestTimeout: string }>();
-      const { parseDuration } = await import("./duration.ts");
       const session = new CliSession(io, { ...globals, requestTimeoutMs: parseDuration(globals.requestTimeout, "--request-timeout") });
       exit.sessions.push(session);
       exit.code = await (await load())(session, args, options);
@@ -49,7 +52,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .requiredOption("-f, --filename <path...>", "file, directory (read recursively) or - for standard input")
       .addOption(new Option("--dry-run <mode>", "server: validate on the server without storing; client: only print").choices(["none", "server", "client"]).default("none"))
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/apply.ts")).runApply,
+    async () => (await verbs()).runApply,
   );
   verb(
     program.command("get").description("List objects, or show some, as a table or as yaml/json/names")
@@ -60,14 +63,14 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("-l, --selector <selector>", "label selector, e.g. app=web,tier!=db")
       .option("-A, --all-namespaces", "list across all namespaces")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/get.ts")).runGet,
+    async () => (await verbs()).runGet,
   );
   verb(
     program.command("describe").description("Show an object in detail: metadata, spec, status, conditions and events")
       .argument("<kind>", "kind, or KIND/NAME")
       .argument("[names...]", "names (default: every object of the kind)")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/describe.ts")).runDescribe,
+    async () => (await verbs()).runDescribe,
   );
   verb(
     program.command("delete").description("Delete objects by kind and name, or those in manifests")
@@ -78,13 +81,13 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--timeout <duration>", "how long --wait waits", "60s")
       .option("--ignore-not-found", "treat a missing object as deleted")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/delete.ts")).runDelete,
+    async () => (await verbs()).runDelete,
   );
   verb(
     program.command("diff").description("Show what apply would change (exit 1 when it would change something)")
       .requiredOption("-f, --filename <path...>", "file, directory or -")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/diff.ts")).runDiff,
+    async () => (await verbs()).runDiff,
   );
   verb(
     program.command("wait").description("Wait for a condition on objects, or for their deletion")
@@ -92,7 +95,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .requiredOption("--for <condition>", "condition=Ready, condition=Ready=False, or delete")
       .option("--timeout <duration>", "how long to wait", "30s")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/wait.ts")).runWait,
+    async () => (await verbs()).runWait,
   );
   verb(
     program.command("events").description("List events, newest last")
@@ -100,7 +103,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("-A, --all-namespaces", "events of all namespaces")
       .option("--for <object>", "only events about KIND/NAME")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/events.ts")).runEvents,
+    async () => (await verbs()).runEvents,
   );
   verb(
     program.command("logs").description("Print an App's logs (every replica of its current revision, lines prefixed [replica-N]) or a Build's")
@@ -113,7 +116,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--timestamps", "prefix each line with its timestamp")
       .option("--previous", "replicas of older revisions still running (during or after a rollout)")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/logs.ts")).runLogs,
+    async () => (await verbs()).runLogs,
   );
   const rollout = program.command("rollout").description("Follow, list and undo an App's rollouts");
   verb(
@@ -121,21 +124,21 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .argument("<app...>", "app/NAME")
       .option("--timeout <duration>", "how long to wait", "10m")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/rollout.ts")).runRolloutStatus,
+    async () => (await verbs()).runRolloutStatus,
   );
   verb(
     rollout.command("history").description("List the App's revisions")
       .argument("<app...>", "app/NAME")
       .option("--revision <n>", "show the template of one revision")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/rollout.ts")).runRolloutHistory,
+    async () => (await verbs()).runRolloutHistory,
   );
   verb(
     rollout.command("undo").description("Roll the App back to its previous revision, or to --to-revision")
       .argument("<app...>", "app/NAME")
       .option("--to-revision <n>", "the revision to go back to (default: the one deployed before the current)")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/rollout.ts")).runRolloutUndo,
+    async () => (await verbs()).runRolloutUndo,
   );
   const backup = program.command("backup").description("Run a Backup now, or list its snapshots");
   verb(
@@ -144,13 +147,13 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--timeout <duration>", "how long to wait", "1h")
       .option("--no-wait", "only ask for the run")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/backup.ts")).runBackupRun,
+    async () => (await verbs()).runBackupRun,
   );
   verb(
     backup.command("list").description("List a Backup's snapshots: id, size, sha256, verified, location")
       .argument("<backup...>", "backup/NAME")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/backup.ts")).runBackupList,
+    async () => (await verbs()).runBackupList,
   );
   verb(
     program.command("restore").description("Restore a Backup's snapshot into a running Database, replacing its data (exit 1 if it fails)")
@@ -159,17 +162,17 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .requiredOption("--to <database>", "database/NAME to restore into")
       .option("--timeout <duration>", "how long to wait", "1h")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/backup.ts")).runRestore,
+    async () => (await verbs()).runRestore,
   );
   verb(
     rollout.command("cancel").description("Cancel the App's build in progress (its Docker build is stopped)")
       .argument("<app...>", "app/NAME")
       .addOption(namespaceOption()),
-    async () => (await import("./verbs/rollout-cancel.ts")).runRolloutCancel,
+    async () => (await verbs()).runRolloutCancel,
   );
   verb(
     program.command("version").description("Print the client and server versions").option("--client", "client version only"),
-    async () => (await import("./verbs/version.ts")).runVersion,
+    async () => (await verbs()).runVersion,
   );
 
   verb(
@@ -177,7 +180,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .option("--since <duration-or-time>", "only entries newer than this: 30m, 1h, 7d, or a time (2026-01-02T15:04:05Z)")
       .option("--limit <n>", "at most the last N entries (server default 500)")
       .addOption(new Option("-o, --output <format>", "output format").choices(["json"])),
-    async () => (await import("./verbs/audit.ts")).runAudit,
+    async () => (await verbs()).runAudit,
   );
 
   const token = program.command("token").description("Manage API tokens (admin)");
@@ -186,10 +189,10 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       .argument("<name>", "token name")
       .addOption(new Option("--role <role>", "role").choices(["viewer", "deployer", "admin"]).makeOptionMandatory())
       .addOption(new Option("-n, --namespace <namespace>", "namespace the role applies in (* for all)")),
-    async () => (await import("./verbs/token.ts")).runTokenCreate,
+    async () => (await verbs()).runTokenCreate,
   );
-  verb(token.command("list").description("List tokens (never their values)"), async () => (await import("./verbs/token.ts")).runTokenList);
-  verb(token.command("revoke").description("Revoke a token").argument("<name>", "token name"), async () => (await import("./verbs/token.ts")).runTokenRevoke);
+  verb(token.command("list").description("List tokens (never their values)"), async () => (await verbs()).runTokenList);
+  verb(token.command("revoke").description("Revoke a token").argument("<name>", "token name"), async () => (await verbs()).runTokenRevoke);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { loadConfig, type CliConfig, type ConnectionFlags } from "./config.ts";
-import type { ApiClient } from "./http-client.ts";
+import { ApiClient } from "./http-client.ts";
 
 /** CliIO is everything a verb touches outside itself, so tests can run verbs in process with captured output. */
 export interface CliIO {
@@ -54,9 +54,7 @@ export class CliSession {
 
   /** client returns the API client, creating it on first use. */
   client(): Promise<ApiClient> {
-    this.clientPromise ??= Promise.all([this.config(), import("./http-client.ts")]).then(
-      ([config, { ApiClient }]) => new ApiClient(config, this.flags.requestTimeoutMs ? { timeoutMs: this.flags.requestTimeoutMs } : {}),
-    );
+    this.clientPromise ??= this.config().then((config) => new ApiClient(config, this.flags.requestTimeoutMs ? { timeoutMs: this.flags.requestTimeoutMs } : {}));
     return this.clientPromise;
   }
 

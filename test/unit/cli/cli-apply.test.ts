@@ -107,6 +107,37 @@ spec:
   await assert.rejects(api.store.get(key("fine")), NotFoundError);
 });
 
+test("the server's field errors are placed in the file: a create, and a patch of an existing object", async () => {
+  const file = join(api.work, "single.yaml");
+  const escaped = file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const manifest = (replicas: string) => `# one object, checked by the server
+apiVersion: berth.dev/v1
+kind: App
+metadata:
+  name: single
+spec:
+  image: nginx
+  env:
+    - name: A
+      value: "1"
+  replicas: ${replicas}
+`;
+  await writeFile(file, manifest("three"));
+  const created = await api.run(["apply", "-f", file]);
+  assert.equal(created.code, 1);
+  assert.equal(created.stdout, "");
+  assert.match(created.stderr, new RegExp(`^error: ${escaped}: document 1 \\(App/single\\): spec\\.replicas: .*expected number, received string \\(line 11\\)\n$`));
+  await assert.rejects(api.store.get(key("single")), NotFoundError);
+
+  await writeFile(file, manifest("1"));
+  assert.equal((await api.run(["apply", "-f", file])).stdout, "app.berth.dev/single created\n");
+  await writeFile(file, manifest("-2"));
+  const patched = await api.run(["apply", "-f", file]);
+  assert.equal(patched.code, 1);
+  assert.match(patched.stderr, new RegExp(`^error: ${escaped}: document 1 \\(App/single\\): spec\\.replicas: .* \\(line 11\\)\n$`));
+  assert.equal(spec(await api.store.get(key("single"))).replicas, 1, "the refused patch changed nothing");
+});
+
 test("diff prints a unified diff against the server's dry run and exits 1; no change exits 0 silently", async () => {
   const file = join(api.work, "diff.yaml");
   const manifest = (replicas: number) => `apiVersion: berth.dev/v1\nkind: App\nmetadata:\n  name: differ\nspec:\n  image: nginx\n  replicas: ${replicas}\n`;
