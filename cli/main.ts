@@ -34,7 +34,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
     .exitOverride();
 
   /** verb registers an action that loads its module lazily and runs it in a session. */
-  const verb = (command: Command, load: () => Promise<VerbLoader>) =>
+  const verb = (command: Command, load: () => Promise<VerbLoader>, how: { offline?: (options: Record<string, unknown>) => boolean } = {}) =>
     command.exitOverride().action(async (...received: unknown[]) => {
       const self = received[received.length - 1] as Command;
       const options = self.opts();
@@ -42,6 +42,8 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
       const globals = program.opts<{ server?: string; token?: string; ca?: string; config?: string; requestTimeout: string }>();
       const session = new CliSession(io, { ...globals, requestTimeoutMs: parseDuration(globals.requestTimeout, "--request-timeout") });
       exit.sessions.push(session);
+      // The TLS handshake runs while the verb's code loads (`version --client` opens no connection at all).
+      if (!how.offline?.(options)) session.connectEarly();
       exit.code = await (await load())(session, args, options);
     });
 
@@ -173,6 +175,7 @@ function buildProgram(io: CliIO, exit: { code: number; sessions: CliSession[] })
   verb(
     program.command("version").description("Print the client and server versions").option("--client", "client version only"),
     async () => (await verbs()).runVersion,
+    { offline: (options) => options.client === true },
   );
 
   verb(

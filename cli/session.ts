@@ -58,6 +58,18 @@ export class CliSession {
     return this.clientPromise;
   }
 
+  /**
+   * connectEarly creates the client and opens its connection in the background, so the TLS handshake overlaps
+   * with loading the verb's code. A failure here (no config, server down) is left for the verb's own first use
+   * of the client to report.
+   */
+  connectEarly(): void {
+    this.client().then(
+      (client) => client.connectEarly(),
+      () => {},
+    );
+  }
+
   /** namespace is the `-n` flag, else the config file's `namespace:`, else `default`. */
   async namespace(flag: string | undefined): Promise<string> {
     return flag || (await this.config()).namespace;
