@@ -28,7 +28,7 @@ export function prepareManifest(manifest: ManifestDocument, namespace: string): 
   const typed = manifest.raw.kind;
   if (typeof typed !== "string" || typed === "") throw new UsageError(`${where}: kind: is required (line ${manifest.line})`);
   const kind = lookupKind(typed);
-  if (!kind) throw new UsageError(`${where}: unknown kind ${typed} (line ${manifest.lineOf("kind") ?? manifest.line})`);
+  if (!kind) throw new UsageError(`${where}: kind: unknown kind "${typed}" (line ${manifest.lineOf("kind") ?? manifest.line})`);
   let raw = structuredClone(manifest.raw);
   const metadata = isPlainObject(raw.metadata) ? raw.metadata : (raw.metadata = {});
   if (typeof metadata.name !== "string" || metadata.name === "")
