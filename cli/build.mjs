@@ -1,6 +1,7 @@
 // Bundles the `berth` CLI (cli/main.ts and everything it imports, commander and yaml included) into
-// dist/cli/bundle: one module for start-up and one chunk per lazily imported verb, so a run loads two or three
-// files instead of a hundred small ones (which costs more than the code itself). bin/berth loads the result;
+// dist/cli/bundle: one module for start-up, one for the verbs, and chunks for what only some verbs load (yaml, the
+// kinds' schemas), so a run loads a handful of files instead of a hundred small ones (which costs more than the
+// code itself). bin/berth loads the result;
 // dist/cli/bundle/meta.json records which sources each file holds (test/unit/cli/cli-startup.test.ts reads it).
 // Run by `npm run build` after tsc.
 import { build } from "esbuild";
