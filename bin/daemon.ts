@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
 import { openDurableStore, type ResourceStore, type Watch } from "../store/index.ts";
 import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { NamespaceNetworks, createDockerClient, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";

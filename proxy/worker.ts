@@ -3,7 +3,7 @@
  * on the listening sockets the cluster primary shares, and applies the route table, certificates and challenge
  * tokens the daemon sends over IPC, acknowledging each update once it is in effect.
  */
-import { createLogger, type Logger } from "../controllers/runtime/index.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
 import { ChallengeTokens } from "./challenges.ts";
 import { CertMap } from "./cert-map.ts";
 import { isProxyMessage, type FromWorker, type ToWorker, type UpdateMessage, type WorkerConfig } from "./ipc.ts";

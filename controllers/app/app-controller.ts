@@ -1,10 +1,7 @@
 import { NotFoundError, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
-import {
-  getIfExists,
-  ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { getIfExists, ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus, type Controller, type ControllerOptions, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import { NameConflictError, NamespaceNetworks, type DockerClient, type OwnerRef } from "../docker/index.ts";
 import { applySummary, summarize } from "./app-status.ts";

@@ -2,10 +2,9 @@ import { NotFoundError, type DomainSpec, type Resource } from "../../resources/i
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import type { ProxyControl } from "../../proxy/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import {
-  EventSource, Informer, informerFor, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
-  type Clock, type Controller, type SharedInformers, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { EventSource, Informer, informerFor, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus, type Controller, type SharedInformers, type ControllerOptions, type InformerEvent, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import { AcmeCertificates, tlsSecretName, type AcmeCertificatesOptions } from "./acme-certificates.ts";
 import type { RoutedUpstreams } from "../workloads/routed-upstreams.ts";
 import { buildPlan, conditionsFor, type Plan } from "./plan.ts";

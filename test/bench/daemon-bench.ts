@@ -4,7 +4,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDurableStore } from "../../store/index.ts";
-import { silentLogger } from "../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../lib/logger.ts";
 import { admit } from "../../resources/index.ts";
 import { realisticApp } from "../unit/store/fixtures.ts";
 import { REPO, freePort, reapNats, removeDirs } from "../support/daemon.ts";

@@ -15,6 +15,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "ui", load: () => import("./ui-bench.ts") },
   { name: "database", load: () => import("./database-bench.ts") },
   { name: "backup", load: () => import("./backup-bench.ts") },
+  { name: "cli", load: () => import("./cli-bench.ts") },
 ];
 
 /** BUDGET_MS bounds the whole run; each bench gets the signal and must stop when it aborts. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { createFallbackCertificate, ProxyCluster } from "../../../proxy/index.ts";
 import { eventually } from "../proxy/support.ts";
 import { conditionOf, createAcmeDomain, httpsThroughProxy, LIMIT, startAcmeScene, startController } from "./support.ts";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import cluster from "node:cluster";
-import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { connect as tlsConnect } from "node:tls";
 import { createFallbackCertificate, ProxyCluster, ProxyStartError, type DataPlaneName } from "../../../proxy/index.ts";
 import { rollEndpointsUnderLoad } from "./controller-support.ts";

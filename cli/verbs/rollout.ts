@@ -1,6 +1,6 @@
-import { historyOf, type HistoryEntry } from "../../../controllers/app/revisions.ts";
-import { chooseRollback, describeChange, rollbackSpecPatch, RollbackError } from "../../../controllers/app/rollback.ts";
-import { ageOf } from "../../human-duration.ts";
+import { historyOf, type HistoryEntry } from "../../resources/app-history.ts";
+import { chooseRollback, describeChange, rollbackSpecPatch, RollbackError } from "../../resources/app-rollback.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { parseDuration } from "../duration.ts";
 import { ServerError, UsageError } from "../errors.ts";
 import type { ApiClient } from "../http-client.ts";

@@ -1,10 +1,11 @@
-import { ageOf } from "../../human-duration.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { errorLine, isNotFound, ServerError, UsageError } from "../errors.ts";
 import { TABLE_ACCEPT, type ApiClient } from "../http-client.ts";
 import { GROUP, kindNames, parseRefs, resolveKind, resourcePath, type KindName } from "../kind-names.ts";
 import { asList, formatObject, nameOf, type ObjectFormat } from "../output/objects.ts";
 import { TablePrinter, tableView, type ServerTable } from "../output/table.ts";
 import type { CliSession } from "../session.ts";
+import { watchAndPrint } from "./get-watch.ts";
 
 /** GetOptions are `get`'s flags. */
 export interface GetOptions {
@@ -133,7 +134,6 @@ export async function runGet(session: CliSession, args: string[], options: Recor
   if (!printed && !missing && format !== "yaml" && format !== "json" && !opts.watch)
     session.io.err(namespace === undefined ? "No resources found\n" : `No resources found in ${namespace} namespace.\n`);
   if (!opts.watch) return missing ? 1 : 0;
-  const { watchAndPrint } = await import("./get-watch.ts");
   return watchAndPrint(client, session, { target: targets[0]!, namespace, format, selector: opts.selector, resourceVersion: revision, printer, printedHeader: printed });
 }
 

@@ -1,4 +1,4 @@
-import { readManifests } from "../../../resources/manifests.ts";
+import { readManifestDocuments } from "../../resources/manifest-documents.ts";
 import { errorLine, isNotFound } from "../errors.ts";
 import { LAST_APPLIED, originalConfiguration } from "../last-applied.ts";
 import { resourcePath, type KindName } from "../kind-names.ts";
@@ -47,7 +47,10 @@ async function mergedObject(client: ApiClient, kind: KindName, modified: JsonObj
 /** runDiff is `berth diff -f FILE`: a unified diff of live against what apply would make; exit 1 if they differ. */
 export async function runDiff(session: CliSession, _args: string[], options: Record<string, unknown>): Promise<number> {
   try {
-    const manifests = await readManifests(options.filename as string[], { stdin: () => session.io.readStdin() });
+    const manifests = await readManifestDocuments(options.filename as string[], { stdin: () => session.io.readStdin() });
+    // Every document is checked before the first diff is printed, so a bad one prints nothing else.
+    const { admitDocument } = await import("../../resources/manifests.ts");
+    manifests.forEach(admitDocument);
     const flagNamespace = options.namespace as string | undefined;
     const defaultNamespace = await session.namespace(flagNamespace);
     const client = await session.client();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ageOf, humanDuration } from "../../../api/human-duration.ts";
+import { ageOf, humanDuration } from "../../../lib/human-duration.ts";
 
 test("humanDuration matches Go's duration.HumanDuration", () => {
   const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h;

@@ -4,6 +4,7 @@ import { lookupKind, resolveKind, resourcePath } from "../kind-names.ts";
 import type { CliSession } from "../session.ts";
 import { appTarget } from "./app-target.ts";
 import { streamText } from "./text-stream.ts";
+import { latestBuildOf } from "./builds.ts";
 
 /** LogFlags are `berth logs` flags as commander hands them over. */
 export interface LogFlags {
@@ -46,7 +47,6 @@ async function buildLogTarget(session: CliSession, args: readonly string[], flag
     return name;
   }
   if (!flags.build) return undefined;
-  const { latestBuildOf } = await import("./builds.ts");
   return (await latestBuildOf(await session.client(), namespace, logTarget(args))).metadata.name;
 }
 

@@ -1,5 +1,5 @@
 import { loadConfig, type CliConfig, type ConnectionFlags } from "./config.ts";
-import type { ApiClient } from "./http-client.ts";
+import { ApiClient } from "./http-client.ts";
 
 /** CliIO is everything a verb touches outside itself, so tests can run verbs in process with captured output. */
 export interface CliIO {
@@ -54,10 +54,20 @@ export class CliSession {
 
   /** client returns the API client, creating it on first use. */
   client(): Promise<ApiClient> {
-    this.clientPromise ??= Promise.all([this.config(), import("./http-client.ts")]).then(
-      ([config, { ApiClient }]) => new ApiClient(config, this.flags.requestTimeoutMs ? { timeoutMs: this.flags.requestTimeoutMs } : {}),
-    );
+    this.clientPromise ??= this.config().then((config) => new ApiClient(config, this.flags.requestTimeoutMs ? { timeoutMs: this.flags.requestTimeoutMs } : {}));
     return this.clientPromise;
+  }
+
+  /**
+   * connectEarly creates the client and opens its connection in the background, so the TLS handshake overlaps
+   * with loading the verb's code. A failure here (no config, server down) is left for the verb's own first use
+   * of the client to report.
+   */
+  connectEarly(): void {
+    this.client().then(
+      (client) => client.connectEarly(),
+      () => {},
+    );
   }
 
   /** namespace is the `-n` flag, else the config file's `namespace:`, else `default`. */

@@ -1,5 +1,7 @@
 import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
 import { request as httpRequest, type IncomingMessage } from "node:http";
+import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
 import { ConnectionError, ServerError, type ApiStatus } from "./errors.ts";
 import type { CliConfig } from "./config.ts";
 
@@ -27,18 +29,52 @@ export interface WatchEvent<T = Record<string, unknown>> {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
+ * EarlyAgent is a keep-alive HTTPS agent whose first connection can be opened before the first request is
+ * ready: the CLI starts the TLS handshake while it is still loading the verb's code, and the first request
+ * then uses that connection. It is opened with the options the agent itself would use (the configured CA, the
+ * server's name checked against its certificate), so it is verified exactly as any other.
+ */
+class EarlyAgent extends Agent {
+  private early: Duplex | undefined;
+
+  /** open starts the connection to `url` that the next request will use. */
+  open(url: URL): void {
+    if (this.early) return;
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const early = super.createConnection({ ...this.options, host, port: Number(url.port || 443), servername: isIP(host) ? "" : host });
+    if (!early) return;
+    // An early connection that fails is not used: the request opens its own and reports that one's error.
+    early.on("error", () => {});
+    this.early = early;
+  }
+
+  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const early = this.early;
+    this.early = undefined;
+    if (early && !early.destroyed) return early;
+    return super.createConnection(options, callback);
+  }
+
+  override destroy(): void {
+    this.early?.destroy();
+    this.early = undefined;
+    super.destroy();
+  }
+}
+
+/**
  * ApiClient talks to berthd over HTTPS with one keep-alive agent (so a verb's several requests share one TLS
  * handshake), the configured CA and a bearer token. Non-2xx answers become ServerError carrying the Status.
  */
 export class ApiClient {
   private readonly base: URL;
-  private readonly agent: Agent;
+  private readonly agent: EarlyAgent;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(config: Pick<CliConfig, "server" | "token" | "ca">, options: { timeoutMs?: number } = {}) {
     this.base = new URL(config.server);
-    this.agent = new Agent({ keepAlive: true, ...(config.ca ? { ca: config.ca } : {}) });
+    this.agent = new EarlyAgent({ keepAlive: true, ...(config.ca ? { ca: config.ca } : {}) });
     this.token = config.token;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
@@ -94,6 +130,11 @@ export class ApiClient {
       if (req.signal?.aborted) return;
       throw error;
     }
+  }
+
+  /** connectEarly opens the connection (and its TLS handshake) that the first request will use. */
+  connectEarly(): void {
+    if (this.base.protocol === "https:") this.agent.open(this.base);
   }
 
   /** close releases the keep-alive connections so the process can exit at once. */

@@ -1,4 +1,4 @@
-import { ageOf } from "../../human-duration.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { API_PREFIX } from "../kind-names.ts";
 import { formatTable } from "../output/table.ts";
 import type { CliSession } from "../session.ts";

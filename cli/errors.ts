@@ -2,24 +2,25 @@
  * Errors of the `berth` CLI. Each becomes exactly one line on stderr and exit code 1 (see `main.ts`): usage and
  * client-side problems print `error: ...`, server refusals print kubectl's `Error from server (Reason): ...`.
  */
+import { BerthError } from "../lib/errors.ts";
 
 /** UsageError is something the user typed that the CLI cannot act on (an unknown kind, a bad flag value). */
-export class UsageError extends Error {
+export class UsageError extends BerthError {
   override name = "UsageError";
 }
 
 /** ConfigError is a missing or unreadable configuration (no server, no token, an unreadable CA). */
-export class ConfigError extends Error {
+export class ConfigError extends BerthError {
   override name = "ConfigError";
 }
 
 /** ConnectionError is a server that could not be reached or spoke something other than the API. */
-export class ConnectionError extends Error {
+export class ConnectionError extends BerthError {
   override name = "ConnectionError";
 }
 
 /** WaitTimeoutError is a `wait` or `delete --wait` that ran out of time. */
-export class WaitTimeoutError extends Error {
+export class WaitTimeoutError extends BerthError {
   override name = "WaitTimeoutError";
 }
 
@@ -41,7 +42,7 @@ export interface ApiStatus {
 }
 
 /** ServerError is a request the server refused; it keeps the Status so callers branch on `code` or `reason`. */
-export class ServerError extends Error {
+export class ServerError extends BerthError {
   override name = "ServerError";
   readonly code: number;
   readonly reason: string;

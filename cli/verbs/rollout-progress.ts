@@ -1,4 +1,5 @@
 import type { Observed } from "../wait-for.ts";
+import { BerthError } from "../../lib/errors.ts";
 
 /** RolloutProgress is where an App's rollout stands, as `berth rollout status` reports it. */
 export type RolloutProgress =
@@ -7,7 +8,7 @@ export type RolloutProgress =
   | { state: "failed"; reason: string; message: string };
 
 /** RolloutFailedError is a rollout that will not finish without a change: Degraded, past its deadline, or paused. */
-export class RolloutFailedError extends Error {
+export class RolloutFailedError extends BerthError {
   override name = "RolloutFailedError";
   readonly reason: string;
   constructor(reason: string, message: string) {

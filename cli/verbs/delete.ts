@@ -17,7 +17,7 @@ async function targetsOf(session: CliSession, args: string[], options: Record<st
   const files = options.filename as string[] | undefined;
   if (files && files.length > 0) {
     if (args.length > 0) throw new UsageError("give either -f or KIND NAME, not both");
-    const { readManifests } = await import("../../../resources/manifests.ts");
+    const { readManifests } = await import("../../resources/manifests.ts");
     const manifests = await readManifests(files, { stdin: () => session.io.readStdin() });
     return manifests.reverse().map((m) => ({
       kind: lookupKind(m.object.kind)!,

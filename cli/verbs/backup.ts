@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { RESTORE_REQUESTED, RUN_REQUESTED } from "../../../controllers/backup/annotations.ts";
-import { ageOf } from "../../human-duration.ts";
+import { RESTORE_REQUESTED, RUN_REQUESTED } from "../../resources/backup-annotations.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { parseDuration } from "../duration.ts";
 import { ServerError, UsageError } from "../errors.ts";
 import { parseRefs, qualifiedName, resolveKind, resourcePath } from "../kind-names.ts";

@@ -1,4 +1,4 @@
-import { ageOf } from "../../human-duration.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { LAST_APPLIED } from "../last-applied.ts";
 import { isPlainObject } from "../three-way-merge.ts";
 import { TablePrinter } from "./table.ts";

@@ -1,4 +1,4 @@
-import { berthVersion } from "../../berth-version.ts";
+import { berthVersion } from "../../lib/berth-version.ts";
 import type { CliSession } from "../session.ts";
 
 /** runVersion is `berth version [--client]`: the CLI's version, then the server's. */

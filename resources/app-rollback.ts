@@ -1,5 +1,5 @@
-import type { RevisionTemplate } from "./desired.ts";
-import type { HistoryEntry } from "./revisions.ts";
+import type { HistoryEntry, RevisionTemplate } from "./app-history.ts";
+import { BerthError } from "../lib/errors.ts";
 
 /**
  * Rollback (`berth rollout undo`) is a spec write, nothing more: the App's spec takes the template of a
@@ -12,7 +12,7 @@ import type { HistoryEntry } from "./revisions.ts";
 export const TEMPLATE_FIELDS = ["image", "command", "args", "env", "port", "resources", "volumes", "healthCheck"] as const satisfies ReadonlyArray<keyof RevisionTemplate>;
 
 /** RollbackError is a rollback that cannot be done: no history, an unknown revision, a paused or built App. */
-export class RollbackError extends Error {
+export class RollbackError extends BerthError {
   override name = "RollbackError";
 }
 
