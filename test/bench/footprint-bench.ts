@@ -73,7 +73,7 @@ async function footprint(daemon: Daemon): Promise<Sample[]> {
   const pids = await tree(daemon.process.pid!);
   const natsPid = Number(await readFile(join(daemon.dataDir, "nats", "nats-server.pid"), "utf8").catch(() => "0"));
   if (natsPid > 0 && !pids.includes(natsPid)) pids.push(natsPid);
-  return Promise.all(pids.map(sample));
+  return Promise.all(pids.map((pid) => sample(pid, daemon.process.pid!)));
 }
 
 /** tree lists a process and its descendants, from the children every one of its threads started (/proc). */
@@ -89,12 +89,12 @@ async function tree(root: number): Promise<number[]> {
   return pids;
 }
 
-async function sample(pid: number): Promise<Sample> {
+async function sample(pid: number, root: number): Promise<Sample> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
   const kb = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) * 1024;
   const comm = (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
-  return { pid, name: comm === "node" || comm === "MainThread" ? "berthd" : comm, rss: kb(status, "VmRSS"), pss: kb(rollup, "Pss") };
+  return { pid, name: pid === root ? "berthd" : comm, rss: kb(status, "VmRSS"), pss: kb(rollup, "Pss") };
 }
 
 /** runFleet starts FLEET one-replica Apps through the API and waits until every one is Ready, then idles. */
