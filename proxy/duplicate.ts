@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
 /**
- * HELPER runs in a short-lived child process: the sockets it inherited as descriptors 4, 5, ... are sent back
+ * SENDER runs in a short-lived child process: the sockets it inherited as descriptors 4, 5, ... are sent back
  * over its IPC channel, each as a raw handle (never read from: a listening socket accepts nothing there). It
  * stays until the parent, having them all, disconnects.
  */
-const HELPER = `
+const SENDER = `
 const net = require("node:net");
 process.on("message", () => {});
 for (let i = 0; i < Number(process.argv[1]); i++) process.send(i, new net.Socket({ fd: 4 + i, readable: false, writable: false })._handle);`;
@@ -22,11 +22,11 @@ for (let i = 0; i < Number(process.argv[1]); i++) process.send(i, new net.Socket
 export function duplicateSockets(fds: readonly number[], timeoutMs: number): Promise<object[]> {
   return new Promise((resolve, reject) => {
     const handles: object[] = [];
-    // The daemon's Node options are not the helper's business (spawn passes no Node flags by itself).
-    const child: ChildProcess = spawn(process.execPath, ["-e", HELPER, String(fds.length)], { stdio: ["ignore", "ignore", "inherit", "ipc", ...fds], env: { ...process.env, NODE_OPTIONS: "" } });
+    // Nothing of the daemon's environment (NODE_OPTIONS included) is its business; spawn passes no Node flags.
+    const child: ChildProcess = spawn(process.execPath, ["-e", SENDER, String(fds.length)], { stdio: ["ignore", "ignore", "inherit", "ipc", ...fds], env: {} });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`the descriptor-duplicating helper did not answer within ${timeoutMs}ms`));
+      reject(new Error(`the process duplicating the listening sockets did not answer within ${timeoutMs}ms`));
     }, timeoutMs);
     child.on("message", (index: number, handle: object | undefined) => {
       if (handle) handles[index] = handle;
@@ -41,7 +41,7 @@ export function duplicateSockets(fds: readonly number[], timeoutMs: number): Pro
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`the descriptor-duplicating helper exited with code ${code} before sending every socket`));
+      reject(new Error(`the process duplicating the listening sockets exited with code ${code} before sending every socket`));
     });
   });
 }
