@@ -9,6 +9,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "store", load: () => import("./store-bench.ts") },
   { name: "api", load: () => import("./api-bench.ts") },
   { name: "daemon", load: () => import("./daemon-bench.ts") },
+  { name: "footprint", load: () => import("./footprint-bench.ts") },
   { name: "proxy", load: () => import("./proxy-bench.ts") },
   { name: "app", load: () => import("./app-bench.ts") },
   { name: "build", load: () => import("./build-bench.ts") },
