@@ -9,7 +9,7 @@ import { auditRequest, auditRequests } from "./audit/audit-request.ts";
 import { authenticate } from "./auth/middleware.ts";
 import { requireAuthentication } from "./auth/public-paths.ts";
 import type { TokenStore } from "./auth/token-store.ts";
-import { berthVersion } from "./berth-version.ts";
+import { berthVersion } from "../lib/berth-version.ts";
 import { bodyParsers } from "./body.ts";
 import type { ApiContext } from "./context.ts";
 import { ApiMetrics } from "./metrics.ts";

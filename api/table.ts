@@ -1,6 +1,6 @@
 import type { Request } from "express";
 import type { KindDefinition, PrinterColumn, Resource } from "../resources/index.ts";
-import { ageOf } from "./human-duration.ts";
+import { ageOf } from "../lib/human-duration.ts";
 
 /** TableColumn is a meta.k8s.io/v1 TableColumnDefinition. */
 export interface TableColumn {

@@ -1,5 +1,5 @@
 import { loadDaemonConfig } from "../resources/config.ts";
-import { createLogger } from "../controllers/runtime/logger.ts";
+import { createLogger } from "../lib/logger.ts";
 import { startDaemon } from "./daemon.ts";
 
 /** berthd: parse flags and BERTH_* env, start every part, stop cleanly on SIGTERM/SIGINT. */

@@ -4,13 +4,14 @@ import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
 import type { ResourceStore } from "../store/index.ts";
 import { Manager, SharedInformers } from "../controllers/runtime/index.ts";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import { createGarbageCollector } from "../controllers/gc/index.ts";
 import { NamespaceNetworks, parseAddressPool, pingDocker, type DockerClient } from "../controllers/docker/index.ts";
 import { createAppController } from "../controllers/app/index.ts";
 import { createNetworkController } from "../controllers/network/index.ts";
 import { createDatabaseController } from "../controllers/database/index.ts";
 import { createDomainController } from "../controllers/domain/index.ts";
+import { RoutedUpstreams } from "../controllers/workloads/routed-upstreams.ts";
 import { createGeneratedDomainController } from "../controllers/generated-domain/index.ts";
 import { createPreviewsController } from "../controllers/previews/index.ts";
 import { createBackupController } from "../controllers/backup/index.ts";
@@ -52,7 +53,9 @@ export async function startControllers(parts: ControllerParts): Promise<void> {
   const instance = await ensureInstanceId(config.dataDir);
   // One address pool and one creation at a time per namespace network, for every workload controller.
   const networks = new NamespaceNetworks(docker, { pool: parseAddressPool(config.networkPool), instance });
-  manager.add(createAppController({ store, docker, instance, networks, informers, recorder: appEvents, logger: log.child({ component: "apps" }) }));
+  // What the proxy routes to, learnt by the Domain controller: the App controller stops no replica still routed.
+  const routed = new RoutedUpstreams();
+  manager.add(createAppController({ store, docker, instance, networks, informers, routed, recorder: appEvents, logger: log.child({ component: "apps" }) }));
   manager.add(createNetworkController({ store, docker, instance, informers, logger: log }));
   const databaseEvents = new BusEventRecorder({ sink: bus, component: "database-controller", logger: log.child({ component: "events" }) });
   manager.add(createDatabaseController({ store, docker, instance, networks, informers, recorder: databaseEvents, logger: log.child({ component: "databases" }) }));
@@ -64,7 +67,7 @@ export async function startControllers(parts: ControllerParts): Promise<void> {
   const domainEvents = new BusEventRecorder({ sink: bus, component: "domain-controller", logger: log.child({ component: "events" }) });
   if (config.acmeCa) trustDirectoryCa(config.acmeDirectory, await readFile(config.acmeCa, "utf8"));
   // ACME account key in Secret berth-system/berth-acme-account; certificates in owned `<domain>-tls` Secrets.
-  const domains = createDomainController({ store, proxy, informers, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
+  const domains = createDomainController({ store, proxy, informers, routed, recorder: domainEvents, logger: log.child({ component: "domains" }), acme: { directoryUrl: config.acmeDirectory } });
   manager.add(domains);
   onStop(async () => domains.acme?.stop());
   manager.add(createGeneratedDomainController({

@@ -2,9 +2,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { DaemonConfig } from "../resources/config.ts";
 import { openDurableStore, type ResourceStore, type Watch } from "../store/index.ts";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { DockerClient } from "../controllers/docker/index.ts";
-// From the modules themselves, not proxy/index.ts: the daemon runs no forwarding code (its workers do), so it
+// From the modules themselves, not proxy/index.ts: the daemon's thread runs no forwarding code (the proxy's threads do), so it
 // does not load the data plane and http-proxy.
 import { startProxy } from "../proxy/start.ts";
 import type { ProxyControl } from "../proxy/control.ts";
@@ -44,7 +44,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn({ err: error }, "error while stopping"));
   };
-  // The proxy's worker processes start in the background: the controllers wait for them, the API does not.
+  // The proxy's threads start in the background: the controllers wait for them, the API does not.
   let proxyStarting: Promise<ProxyControl> | undefined;
   let proxyInStops = false;
   try {
@@ -72,7 +72,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
 
     // The API serves before Docker's client is loaded (only its logs and stats endpoints need it, and wait for it).
     const dockerLoading = deferred<DockerClient>();
-    // /readyz says what is still starting: the proxy's workers, then the controllers, then the manifests directory.
+    // /readyz says what is still starting: the proxy's threads, then the controllers, then the manifests directory.
     let starting: string | undefined = "proxy";
     // Users' writes and refused requests, as JSON lines (docs/api-security.md).
     const audit = await AuditLog.open({ dir: join(config.dataDir, "audit"), logger: log.child({ component: "audit" }) });
@@ -92,7 +92,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Da
       }),
     });
     stops.push(() => api.close());
-    // The proxy's workers start once the API serves: booting them (~400 ms of CPU each) alongside the store's
+    // The proxy's threads start once the API serves: booting them (~400 ms of CPU each) alongside the store's
     // load would slow the daemon's start on a small machine. Its fallback certificate is the API's.
     proxyStarting = startProxy({ http: { port: config.httpPort }, https: { port: config.httpsPort }, fallback: { cert: tls.cert, key: tls.key }, logger: log.child({ component: "proxy" }), logLevel: config.logLevel });
     proxyStarting.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled

@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { ProxyLog } from "./log.ts";
 import { ProxyStartError } from "./errors.ts";
 import { llhttpProblem } from "./http1/llhttp.ts";
 
@@ -19,7 +19,7 @@ let warned = false;
  * its binding is present and behaves, else node-http with one warning per process saying why. Forcing llhttp
  * where it cannot work, or naming an unknown plane, fails the start with the reason.
  */
-export function chooseDataPlane(requested: DataPlaneName | undefined, log: Logger): DataPlaneName {
+export function chooseDataPlane(requested: DataPlaneName | undefined, log: ProxyLog): DataPlaneName {
   const fromEnv = process.env[DATA_PLANE_ENV];
   const wanted = requested ?? (fromEnv ? fromEnv : undefined);
   if (wanted !== undefined && wanted !== "llhttp" && wanted !== "node-http") {

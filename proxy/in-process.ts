@@ -20,7 +20,7 @@ export interface InProcessProxyOptions {
 
 /**
  * InProcessProxy serves from the calling process (one core): updates are applied synchronously, so they are in
- * effect when the returned promise resolves. Tests and small hosts use it; ProxyCluster uses every core.
+ * effect when the returned promise resolves. Tests and small hosts use it; ProxyThreads uses every core.
  */
 export class InProcessProxy implements ProxyControl {
   readonly server: ProxyServer;

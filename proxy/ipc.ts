@@ -4,41 +4,48 @@ import type { ProxyLimits } from "./limits.ts";
 import type { RouteSpec } from "./route-table.ts";
 import type { ListenTarget } from "./server.ts";
 
-/** WorkerConfig is what a proxy worker is started with (with the current state, applied before it listens). */
-export interface WorkerConfig {
-  http: ListenTarget;
-  https: ListenTarget;
+/** ThreadConfig is what a proxy thread is started with (as its workerData, with the state to apply before it listens). */
+export interface ThreadConfig {
+  /**
+   * listen: bind the ports (`reusePort`: join the sockets other threads bound on them), or listen on duplicates
+   * of another thread's listening sockets, given as that thread's descriptors and their ports.
+   */
+  listen: { http: ListenTarget & { reusePort?: boolean }; https: ListenTarget & { reusePort?: boolean } } | { fds: { http: number; https: number }; ports: { http: number; https: number } };
   fallback: PemPair;
   limits?: Partial<ProxyLimits>;
   publicHttpsPort?: number;
   dataPlane?: DataPlaneName;
+  /** logLevel: records below it are not posted to the daemon at all. */
   logLevel: string;
+  state: UpdateMessage;
 }
 
 /**
- * UpdateMessage carries what changed since the last update (a new worker gets every part): parts absent are
- * unchanged. `version` grows with every update; the worker acknowledges it once applied.
+ * UpdateMessage carries what changed since the last update (a new thread gets every part): parts absent are
+ * unchanged. `version` grows with every update; the thread acknowledges it once applied.
  */
 export interface UpdateMessage {
-  type: "berth-proxy:update";
+  type: "update";
   version: number;
   routes?: RouteSpec[];
   certs?: CertificateSpec[];
   challenges?: Array<[string, string]>;
 }
 
-/** Messages from the daemon to a worker. */
-export type ToWorker = { type: "berth-proxy:start"; config: WorkerConfig; state: UpdateMessage } | UpdateMessage | { type: "berth-proxy:stop" };
+/** Messages from the daemon to a thread. `stop` closes its listeners, lets in-flight requests finish for `graceMs`, then ends the thread. */
+export type ToThread = UpdateMessage | { type: "stop"; graceMs: number };
 
-/** Messages from a worker to the daemon. */
-export type FromWorker =
-  | { type: "berth-proxy:ready" }
-  | { type: "berth-proxy:listening"; httpPort: number; httpsPort: number }
-  | { type: "berth-proxy:applied"; version: number }
-  | { type: "berth-proxy:failed"; version?: number; message: string };
-
-/** isProxyMessage tells the proxy's messages from anything else on an IPC channel (both directions use the prefix). */
-export function isProxyMessage<T extends ToWorker | FromWorker>(message: unknown): message is T {
-  const type = typeof message === "object" && message !== null ? (message as { type?: unknown }).type : undefined;
-  return typeof type === "string" && type.startsWith("berth-proxy:");
+/** LogRecord is one log line of a thread, logged by the daemon's logger. */
+export interface LogRecord {
+  type: "log";
+  level: "debug" | "info" | "warn" | "error";
+  fields: Record<string, unknown>;
+  message: string;
 }
+
+/** Messages from a thread to the daemon. */
+export type FromThread =
+  | { type: "listening"; httpPort: number; httpsPort: number; fds: { http: number; https: number } }
+  | { type: "applied"; version: number }
+  | { type: "failed"; version?: number; message: string }
+  | LogRecord;

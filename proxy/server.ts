@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from "node:tls";
-import type { Logger } from "pino";
+import type { ProxyLog } from "./log.ts";
 import { ChallengeTokens } from "./challenges.ts";
 import { chooseDataPlane, type DataPlaneName } from "./data-plane.ts";
 import { CertMap, type PemPair } from "./cert-map.ts";
@@ -22,9 +22,16 @@ export interface ListenTarget {
   host?: string;
 }
 
+/**
+ * SharedListen is how a proxy thread listens (see proxy/threads.ts): on a port, with `reusePort` to join
+ * sockets other threads bound (Node 22.12 or later), or on `handle`, a listening socket already bound
+ * (a duplicate of another thread's, see proxy/duplicate.ts), which must be on `port`.
+ */
+export type SharedListen = (ListenTarget & { reusePort?: boolean }) | { handle: object; port: number };
+
 /** ProxyServerOptions configure one serving process's proxy. */
 export interface ProxyServerOptions {
-  logger: Logger;
+  logger: ProxyLog;
   /** fallback is the certificate served to names without one (see createFallbackCertificate). */
   fallback: PemPair;
   limits?: Partial<ProxyLimits>;
@@ -63,7 +70,7 @@ export class ProxyServer {
   /** dataPlane is the data plane serving (see data-plane.ts). */
   readonly dataPlane: DataPlaneName;
   private readonly limits: ProxyLimits;
-  private readonly log: Logger;
+  private readonly log: ProxyLog;
   private readonly pools: UpstreamPools;
   private table: RouteTable = RouteTable.empty();
   private readonly upgrades = new UpgradeProxy();
@@ -140,16 +147,22 @@ export class ProxyServer {
     this.plane?.updated(table.routes);
   }
 
-  /** listen binds both listeners (in a cluster worker, the primary shares one socket among workers). */
-  async listen(http: ListenTarget, https: ListenTarget): Promise<ListeningPorts> {
-    const bind = (server: NetServer, target: ListenTarget, what: string) =>
+  /** listen binds both listeners, or listens on sockets already bound (see SharedListen). */
+  async listen(http: SharedListen, https: SharedListen): Promise<ListeningPorts> {
+    const bind = (server: NetServer, target: SharedListen, what: string) =>
       new Promise<number>((resolve, reject) => {
         const onError = (error: Error) => reject(new ProxyStartError(`proxy ${what} listener on port ${target.port}: ${error.message}`, { cause: error }));
         server.once("error", onError);
-        server.listen({ port: target.port, host: target.host }, () => {
+        const listening = () => {
           server.off("error", onError);
-          resolve((server.address() as AddressInfo).port);
-        });
+          const port = (server.address() as AddressInfo).port;
+          // A duplicate descriptor is checked: a socket on another port would serve the proxy where it must not.
+          if ("handle" in target && port !== target.port) return onError(new Error(`the socket given is on port ${port}`));
+          resolve(port);
+        };
+        // `reusePort` is passed as is: Node releases without it ignore the option, and proxy/threads.ts asks for it only where it works.
+        if ("handle" in target) server.listen(target.handle, listening);
+        else server.listen({ port: target.port, host: target.host, ...(target.reusePort ? { reusePort: true } : {}) }, listening);
       });
     const httpPort = await bind(this.http, http, "HTTP");
     const httpsPort = await bind(this.https, https, "HTTPS");
@@ -158,15 +171,21 @@ export class ProxyServer {
     return this.ports;
   }
 
-  /** close stops accepting, lets in-flight requests finish for `closeGraceMs`, then cuts whatever is left. */
-  async close(): Promise<void> {
+  /** fds are the listening sockets' file descriptors (for another thread to listen on; see SharedListen). */
+  get fds(): { http: number; https: number } {
+    const fd = (server: NetServer) => (server as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    return { http: fd(this.http), https: fd(this.https) };
+  }
+
+  /** close stops accepting, lets in-flight requests finish for `closeGraceMs` (or `graceMs`), then cuts whatever is left. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     clearInterval(this.checker);
     const closed = [this.http, this.https].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
     for (const connection of this.connections) connection.close();
     this.h2?.close();
     this.upgrades.close();
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.limits.closeGraceMs)));
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.graceMs ?? this.limits.closeGraceMs)));
     await Promise.race([Promise.all(closed), grace]);
     clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import httpProxy from "http-proxy";
-import type { Logger } from "pino";
+import type { ProxyLog } from "./log.ts";
 import { ERROR_HEADER, PAGES, type ProxyErrorKind } from "./pages.ts";
 import type { Route } from "./route-table.ts";
 
@@ -9,7 +9,7 @@ import type { Route } from "./route-table.ts";
 export interface UpgradeContext {
   proto: "http" | "https";
   port: number;
-  log: Logger;
+  log: ProxyLog;
   pick(route: Route): number;
 }
 

@@ -1,6 +1,6 @@
 import { unlink } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { Resource } from "../resources/index.ts";
 import { syncDir } from "./durable-fs.ts";
 import { listSegments } from "./journal-segments.ts";

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import { JournalPersistence } from "./durable-persistence.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { acquireLock } from "./process-lock.ts";

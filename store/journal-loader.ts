@@ -1,6 +1,6 @@
 import { open, readFile, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import type { Logger } from "../controllers/runtime/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { Resource } from "../resources/index.ts";
 import { JournalCorruptError } from "./durable-errors.ts";
 import { listSegments } from "./journal-segments.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import express, { type Request, type Response } from "express";
 import { BadRequestError } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
-import { RESTORE_REQUESTED, RUN_REQUESTED } from "../../controllers/backup/annotations.ts";
+import { RESTORE_REQUESTED, RUN_REQUESTED } from "../../resources/backup-annotations.ts";
 import { retryOnConflict } from "../../controllers/runtime/retry-on-conflict.ts";
 import type { AppExtension } from "../app.ts";
 import { authorize } from "../auth/authorize.ts";

@@ -5,7 +5,7 @@ import { authorize, canReadNamespace } from "../auth/authorize.ts";
 import { identityOf } from "../auth/middleware.ts";
 import type { Identity } from "../auth/token-store.ts";
 import { noteRequest, type ApiContext } from "../context.ts";
-import { ageOf } from "../human-duration.ts";
+import { ageOf } from "../../lib/human-duration.ts";
 import { isWatch, nonNegativeInt, queryParam } from "../query.ts";
 import { sendJson } from "../respond.ts";
 import { includeObjectOf, toTable, wantsTable, type TableShape } from "../table.ts";

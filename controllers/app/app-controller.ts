@@ -1,10 +1,7 @@
 import { NotFoundError, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
-import {
-  getIfExists,
-  ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { getIfExists, ExponentialBackoff, Informer, ensureFinalizer, informerFor, type SharedInformers, resyncSource, watchSource, writeStatus, type Controller, type ControllerOptions, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import { NameConflictError, NamespaceNetworks, type DockerClient, type OwnerRef } from "../docker/index.ts";
 import { applySummary, summarize } from "./app-status.ts";
@@ -14,12 +11,13 @@ import type { AppDeps } from "./deps.ts";
 import { finalizeApp, removeOrphans } from "./finalize.ts";
 import { HealthMonitor } from "./health-monitor.ts";
 import { Pass } from "./pass.ts";
-import { createReplica, observeReplicas, removeReplicas, replicaFacts, startDrain, trackHealth } from "./replicas.ts";
+import { createReplica, observeReplicas, removeReplicas, replicaFacts, holdRouted, startDrain, trackHealth } from "./replicas.ts";
 import { RestartTracker, type RestartBackoffOptions } from "./restarts.ts";
 import { planRollout } from "./rollout-plan.ts";
 import { ensureTargetImage, resolveTarget } from "./target.ts";
 import { resolveVolumes } from "./volumes.ts";
 import { buildSource, databaseSecretSource, databaseSource, healthSource, secretSource } from "./watches.ts";
+import type { RoutedUpstreams } from "../workloads/routed-upstreams.ts";
 import { containerEventSource, ownerScanSource } from "../workloads/container-sources.ts";
 
 /** APP_FINALIZER holds an App until its containers are gone. */
@@ -46,6 +44,8 @@ export interface AppControllerOptions {
   instance?: string;
   /** networks makes namespace networks (default: one of its own, from the default address pool). */
   networks?: NamespaceNetworks;
+  /** routed is what the proxy routes to, kept by the Domain controller: a replica is stopped only once it is not routed. */
+  routed?: RoutedUpstreams;
 }
 
 /** DEFAULT_INSTANCE labels containers when no instance id is given (in-process use, tests). */
@@ -90,6 +90,7 @@ export class AppController implements Controller {
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
       instance: options.instance ?? DEFAULT_INSTANCE,
       networks: options.networks ?? new NamespaceNetworks(options.docker, { instance: options.instance ?? DEFAULT_INSTANCE }),
+      ...(options.routed ? { routed: options.routed } : {}),
     };
   }
 
@@ -153,8 +154,9 @@ export class AppController implements Controller {
   private async ensureRollout(pass: Pass): Promise<void> {
     if (!pass.target) return;
     const plan = planRollout({ replicas: pass.spec.replicas, strategy: pass.spec.strategy, existing: replicaFacts(this.deps, pass), canCreate: pass.target.canCreate });
-    await removeReplicas(this.deps, pass, plan.remove, `revision ${pass.target.revision} is rolling out or the App was scaled down`);
-    startDrain(this.deps, pass, plan.drain);
+    const routed = holdRouted(this.deps, pass, plan.remove);
+    await removeReplicas(this.deps, pass, routed.stop, `revision ${pass.target.revision} is rolling out or the App was scaled down`);
+    startDrain(this.deps, pass, [...plan.drain, ...routed.drain]);
     for (const index of plan.create) await createReplica(this.deps, pass, index);
     const draining = [...this.deps.draining.values()].filter((d) => d.owner === pass.key);
     for (const d of draining) pass.requeue(d.since + pass.spec.strategy.drainSeconds * 1000 - pass.nowMs());

@@ -2,7 +2,7 @@ import type { AppSpec } from "../../resources/index.ts";
 import { rfc3339 } from "../../store/index.ts";
 import { setCondition, type ConditionInput, type Status } from "../runtime/index.ts";
 import type { HealthState } from "./health-monitor.ts";
-import type { HistoryEntry } from "./revisions.ts";
+import type { HistoryEntry } from "../../resources/app-history.ts";
 
 /** ReplicaFacts is one replica as the status reports it. */
 export interface ReplicaFacts {

@@ -5,6 +5,7 @@ import type { DockerClient, NamespaceNetworks } from "../docker/index.ts";
 import type { DatabaseResolver } from "./database-resolver.ts";
 import type { HealthMonitor } from "./health-monitor.ts";
 import type { RestartTracker } from "./restarts.ts";
+import type { RoutedUpstreams } from "../workloads/routed-upstreams.ts";
 
 /** AppDeps are what the App controller's steps share: clients, and the in-memory state that outlives one pass. */
 export interface AppDeps {
@@ -24,4 +25,6 @@ export interface AppDeps {
   instance: string;
   /** stopGraceSeconds is how long a stopped replica gets between SIGTERM and SIGKILL. */
   stopGraceSeconds: number;
+  /** routed is what the proxy routes to (absent: no proxy in this process); a routed replica is not stopped yet. */
+  routed?: RoutedUpstreams;
 }

@@ -1,12 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AppSpec } from "../../resources/index.ts";
+import type { RevisionTemplate } from "../../resources/app-history.ts";
 import { LABELS, objectName, ownerLabels, type ContainerSpec, type OwnerRef } from "../docker/index.ts";
-
-/**
- * RevisionTemplate is the part of an App's spec that makes a revision: what runs inside each replica.
- * Replicas, strategy, paused and the history limit are about how revisions are rolled out, not what they are.
- */
-export type RevisionTemplate = Pick<AppSpec, "image" | "command" | "args" | "env" | "port" | "resources" | "volumes" | "healthCheck">;
 
 /** EnvVar is one resolved environment variable, its value read from the spec, a Secret or a Database. */
 export interface EnvVar {

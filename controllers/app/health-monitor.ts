@@ -1,4 +1,4 @@
-import type { Logger } from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { DockerClient } from "../docker/index.ts";
 import { probe, type ProbeSpec, type ProbeTarget } from "./health.ts";
 

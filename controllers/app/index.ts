@@ -6,12 +6,13 @@ export { AppController, createAppController, APP_FINALIZER, DEFAULT_INSTANCE, ty
 export { StoreDatabaseResolver, connectionUrl, type DatabaseResolver, type DatabaseFact, type DatabaseKey } from "./database-resolver.ts";
 export {
   buildDesiredContainer, buildDesiredVolumes, containerName, volumeName, specHash, templateOf, parseCpu, parseMemory, resolveIntOrPercent,
-  type RevisionTemplate, type EnvVar, type DesiredReplicaInput, type DesiredVolume,
+  type EnvVar, type DesiredReplicaInput, type DesiredVolume,
 } from "./desired.ts";
 export { resolveEnv, referencedSecrets, referencedDatabases, type EnvResolution } from "./env.ts";
 export { probe, probeSpecOf, probeHttp, probeTcp, probeExec, type ProbeSpec, type ProbeResult, type ProbeTarget } from "./health.ts";
 export { HealthMonitor, type HealthState, type HealthMonitorOptions } from "./health-monitor.ts";
 export { planRollout, type Plan, type PlanInput, type ReplicaView } from "./rollout-plan.ts";
-export { recordRevision, revisionFor, historyOf, type HistoryEntry } from "./revisions.ts";
+export { recordRevision, revisionFor } from "./revisions.ts";
+export { historyOf, type HistoryEntry, type RevisionTemplate } from "../../resources/app-history.ts";
 export { RestartTracker, type RestartBackoffOptions, type RestartDecision } from "./restarts.ts";
 export { summarize, type StatusFacts, type Summary } from "./app-status.ts";

@@ -2,10 +2,11 @@ import type { AppSpec, Resource } from "../../resources/index.ts";
 import type { ReconcileContext } from "../runtime/index.ts";
 import type { EventType } from "../events/types.ts";
 import type { ObservedContainer, OwnerRef } from "../docker/index.ts";
-import type { EnvVar, RevisionTemplate } from "./desired.ts";
+import type { EnvVar } from "./desired.ts";
+import type { RevisionTemplate } from "../../resources/app-history.ts";
 import type { ProbeSpec } from "./health.ts";
 import type { Problem } from "./app-status.ts";
-import { historyOf, type HistoryEntry } from "./revisions.ts";
+import { historyOf, type HistoryEntry } from "../../resources/app-history.ts";
 
 /** Target is the revision a reconcile converges to. */
 export interface Target {

@@ -95,6 +95,31 @@ export async function removeReplicas(deps: AppDeps, pass: Pass, ids: readonly st
   pass.containers = pass.containers.filter((c) => !ids.includes(c.id));
 }
 
+/**
+ * ROUTED_WAIT_MS bounds how long a drained replica waits for the proxy to stop routing to it (the Domain
+ * controller republishes within milliseconds; a proxy that cannot apply routes must not block a rollout forever).
+ */
+export const ROUTED_WAIT_MS = 10_000;
+
+/**
+ * holdRouted splits replicas the rollout wants gone into those to stop now and those to drain first: a replica the
+ * proxy still routes to is taken out of the endpoints (drained, even with `drainSeconds: 0`) and stopped only once
+ * its route is gone, or ROUTED_WAIT_MS past its drain at the latest, so that no request is sent to a stopped replica.
+ */
+export function holdRouted(deps: AppDeps, pass: Pass, ids: readonly string[]): { stop: string[]; drain: string[] } {
+  const result = { stop: [] as string[], drain: [] as string[] };
+  const now = pass.nowMs();
+  for (const id of ids) {
+    const c = pass.containers.find((x) => x.id === id);
+    const drain = deps.draining.get(id);
+    if (!deps.routed || !c || !deps.routed.routes(Object.values(c.ips))) result.stop.push(id);
+    else if (!drain) result.drain.push(id);
+    else if (now - drain.since >= pass.spec.strategy.drainSeconds * 1000 + ROUTED_WAIT_MS) result.stop.push(id);
+    else pass.requeue(50);
+  }
+  return result;
+}
+
 /** startDrain takes ready replicas out of the endpoints; they are removed `drainSeconds` later. */
 export function startDrain(deps: AppDeps, pass: Pass, ids: readonly string[]): void {
   for (const id of ids) {

@@ -1,21 +1,4 @@
-import type { RevisionTemplate } from "./desired.ts";
-
-/**
- * HistoryEntry is one revision in `status.history`: its number, image and spec hash, when it was first made
- * and last rolled out, and its template, which `berth rollout undo` re-applies and a paused App keeps running.
- */
-export interface HistoryEntry {
-  revision: number;
-  image: string;
-  specHash: string;
-  createdAt: string;
-  deployedAt: string;
-  /** completedAt is when all its replicas were first ready after it became the target; cleared when it becomes the target again. */
-  completedAt?: string;
-  template: RevisionTemplate;
-  /** build names the Build (and commit) whose image the revision runs, for an App built from git. */
-  build?: { name: string; commit: string };
-}
+import type { HistoryEntry } from "../../resources/app-history.ts";
 
 /**
  * revisionFor numbers a spec hash: the number it already has (on a container, which survives a lost status
@@ -47,12 +30,4 @@ export function recordRevision(history: readonly HistoryEntry[], entry: Omit<His
   };
   const others = history.filter((h) => h.revision !== entry.revision).sort((a, b) => (a.deployedAt < b.deployedAt ? 1 : a.deployedAt > b.deployedAt ? -1 : b.revision - a.revision));
   return [...others.slice(0, limit), next].sort((a, b) => a.revision - b.revision);
-}
-
-/** historyOf reads `status.history`, tolerating entries written before templates were recorded. */
-export function historyOf(status: { [field: string]: unknown } | undefined): HistoryEntry[] {
-  const raw = Array.isArray(status?.history) ? (status.history as Array<Partial<HistoryEntry>>) : [];
-  return raw
-    .filter((h): h is HistoryEntry => typeof h.revision === "number" && typeof h.specHash === "string")
-    .map((h) => ({ ...h, deployedAt: h.deployedAt ?? h.createdAt ?? "" }));
 }

@@ -4,11 +4,9 @@ import { NotFoundError } from "../../resources/index.ts";
 import { parseKey, rfc3339, type ResourceStore } from "../../store/index.ts";
 import type { DockerClient } from "../docker/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import {
-  EventSource, informerFor, setCondition, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source, type Status,
-} from "../runtime/index.ts";
-import { parseRestoreAsk, RESTORE_REQUESTED, RUN_REQUESTED } from "./annotations.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { EventSource, informerFor, setCondition, watchSource, writeStatus, type Controller, type ControllerOptions, type Informer, type Key, type ReconcileContext, type Result, type SharedInformers, type Source, type Status } from "../runtime/index.ts";
+import { parseRestoreAsk, RESTORE_REQUESTED, RUN_REQUESTED } from "../../resources/backup-annotations.ts";
 import { restoreSnapshot } from "./restore-run.ts";
 import { runBackup, type RunOutcome } from "./run.ts";
 import { timing } from "./schedule.ts";

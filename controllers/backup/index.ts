@@ -3,7 +3,7 @@
  * tool to local and S3 targets, verified, kept by retention, and restored on request.
  */
 export { BackupController, createBackupController, HISTORY_LIMIT, type BackupControllerOptions } from "./backup-controller.ts";
-export { RUN_REQUESTED, RESTORE_REQUESTED, parseRestoreAsk, type RestoreAsk } from "./annotations.ts";
+export { RUN_REQUESTED, RESTORE_REQUESTED, parseRestoreAsk, type RestoreAsk } from "../../resources/backup-annotations.ts";
 export { runBackup, applyRetention, type RunRequest, type RunOutcome } from "./run.ts";
 export { restoreSnapshot, type RestoreRequest } from "./restore-run.ts";
 export { resolveDatabase, credentialsSecretName, type DatabaseHandle } from "./database.ts";

@@ -2,7 +2,7 @@ import type { DatabaseSpec, Resource, RestoreRun } from "../../resources/index.t
 import { NotFoundError } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import { retryOnConflict } from "../runtime/index.ts";
-import { parseRestoreAsk, RESTORE_REQUESTED } from "./annotations.ts";
+import { parseRestoreAsk, RESTORE_REQUESTED } from "../../resources/backup-annotations.ts";
 
 /**
  * RESTORING is set on a Database while its Backup's controller restores a Redis snapshot into it (the server

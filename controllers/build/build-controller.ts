@@ -1,10 +1,7 @@
 import { NotFoundError, TERMINAL_PHASES, type BuildSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, rfc3339, type ResourceStore } from "../../store/index.ts";
-import {
-  getIfExists,
-  EventSource, informerFor, mappingSource, objectKey, setCondition, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source, type Status,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { getIfExists, EventSource, informerFor, mappingSource, objectKey, setCondition, watchSource, writeStatus, type Controller, type ControllerOptions, type Informer, type Key, type ReconcileContext, type Result, type SharedInformers, type Source, type Status } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import type { DockerClient } from "../docker/index.ts";
 import type { DetectDockerfile } from "./context.ts";

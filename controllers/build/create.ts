@@ -1,5 +1,6 @@
 import type { ResourceStore } from "../../store/index.ts";
-import type { Controller, Logger, SharedInformers } from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Controller, SharedInformers } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import type { DockerClient } from "../docker/index.ts";
 import { parseMemory } from "../app/desired.ts";

@@ -1,10 +1,7 @@
 import { AlreadyExistsError, TERMINAL_PHASES, admit, type AppSpec, type BuildSpec, type Resource } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
-import {
-  getIfExists,
-  informerFor, mappingSource, watchSource,
-  type Controller, type ControllerOptions, type Informer, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { getIfExists, informerFor, mappingSource, watchSource, type Controller, type ControllerOptions, type Informer, type InformerEvent, type Key, type ReconcileContext, type Result, type SharedInformers, type Source } from "../runtime/index.ts";
 import type { EventRecorder } from "../events/types.ts";
 import { withTimeout, type DockerClient } from "../docker/index.ts";
 import { lsRemote } from "./git.ts";

@@ -2,11 +2,8 @@ import { randomBytes } from "node:crypto";
 import { NotFoundError, type DatabaseSpec, type Resource } from "../../resources/index.ts";
 import { restoreFromGate, RESTORING, type RestoredFrom } from "../backup/restore-from.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
-import {
-  getIfExists,
-  ExponentialBackoff, ensureFinalizer, informerFor, removeFinalizer, resyncSource, setCondition, watchSource, writeStatus,
-  type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { getIfExists, ExponentialBackoff, ensureFinalizer, informerFor, removeFinalizer, resyncSource, setCondition, watchSource, writeStatus, type Controller, type ControllerOptions, type Informer, type Key, type ReconcileContext, type Result, type SharedInformers, type Source } from "../runtime/index.ts";
 import type { EventRecorder, EventType } from "../events/types.ts";
 import {
   ImageNotFoundError, ImagePullError, LABELS, NameConflictError, createContainer, ensureImage, NamespaceNetworks, inspectContainer,

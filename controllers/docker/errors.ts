@@ -2,9 +2,10 @@
  * Errors of the Docker access layer. Each failure has its own class so controllers branch with `instanceof`
  * and pick a condition reason (`ImageNotFound`, `ImagePullFailed`) without reading message text.
  */
+import { BerthError } from "../../lib/errors.ts";
 
 /** DockerError is a Docker Engine call that failed; `statusCode` is the Engine's HTTP status when there was one. */
-export class DockerError extends Error {
+export class DockerError extends BerthError {
   override name = "DockerError";
   readonly statusCode: number | undefined;
   constructor(message: string, statusCode?: number, options?: ErrorOptions) {
@@ -14,12 +15,12 @@ export class DockerError extends Error {
 }
 
 /** DockerUnavailableError is an Engine that does not answer (not running, wrong `--docker-host`). */
-export class DockerUnavailableError extends Error {
+export class DockerUnavailableError extends BerthError {
   override name = "DockerUnavailableError";
 }
 
 /** ImageNotFoundError is an image that is neither local nor known to its registry. */
-export class ImageNotFoundError extends Error {
+export class ImageNotFoundError extends BerthError {
   override name = "ImageNotFoundError";
   readonly image: string;
   constructor(image: string, message: string, options?: ErrorOptions) {
@@ -29,7 +30,7 @@ export class ImageNotFoundError extends Error {
 }
 
 /** ImagePullError is a pull that failed for another reason (registry unreachable, credentials refused). */
-export class ImagePullError extends Error {
+export class ImagePullError extends BerthError {
   override name = "ImagePullError";
   readonly image: string;
   constructor(image: string, message: string, options?: ErrorOptions) {
@@ -74,7 +75,7 @@ export function isStaleTask(err: unknown): boolean {
  * to the object being reconciled (made by hand, by another tool, or by another Berth object). Berth never deletes
  * or reuses such an object: the owner's controller reports a `NameConflict` condition and waits.
  */
-export class NameConflictError extends Error {
+export class NameConflictError extends BerthError {
   override name = "NameConflictError";
   readonly objectName: string;
   /** heldBy is the holder's owner label, when it has one. */

@@ -1,4 +1,4 @@
-import type { Logger } from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { DockerClient } from "./client.ts";
 
 /** DockerEvent is one event of the Engine's `/events` stream, reduced to what controllers map to keys. */

@@ -2,7 +2,8 @@ import { X509Certificate } from "node:crypto";
 import { admit, NotFoundError, type DomainSpec, type Resource } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import { AcmeIssuer, loadAccountKey, type ChallengeResponder } from "../../proxy/acme/index.ts";
-import { writeStatus, type Logger } from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { writeStatus } from "../runtime/index.ts";
 import { secretCertificate, TLS_CERT, TLS_KEY, type CertificateVerdict } from "./certificate.ts";
 import { refOf } from "./desired.ts";
 

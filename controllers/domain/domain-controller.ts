@@ -2,11 +2,11 @@ import { NotFoundError, type DomainSpec, type Resource } from "../../resources/i
 import { parseKey, type ResourceStore } from "../../store/index.ts";
 import type { ProxyControl } from "../../proxy/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import {
-  EventSource, Informer, informerFor, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus,
-  type Clock, type Controller, type SharedInformers, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { EventSource, Informer, informerFor, mappingSource, objectKey, resyncSource, removeCondition, setCondition, watchSource, writeStatus, type Controller, type SharedInformers, type ControllerOptions, type InformerEvent, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import { AcmeCertificates, tlsSecretName, type AcmeCertificatesOptions } from "./acme-certificates.ts";
+import type { RoutedUpstreams } from "../workloads/routed-upstreams.ts";
 import { buildPlan, conditionsFor, type Plan } from "./plan.ts";
 
 /** DomainControllerOptions wire the controller to the store, the proxy it feeds, and optional events. */
@@ -22,6 +22,8 @@ export interface DomainControllerOptions {
   informers?: SharedInformers;
   /** acme enables certificates for `tls.mode: acme` Domains (without it they stay `IssuancePending`). */
   acme?: Omit<AcmeCertificatesOptions, "store" | "responder" | "logger">;
+  /** routed learns the replica addresses of every route table once the proxy uses it (read by the App controller). */
+  routed?: RoutedUpstreams;
 }
 
 const BY_APP = "domain-controller:app";
@@ -148,6 +150,7 @@ export class DomainController implements Controller {
     }
     if (routes !== this.published.routes) {
       await this.deps.proxy.setRoutes(plan.routes);
+      this.deps.routed?.replace(plan.routes);
       this.published.routes = routes;
       ctx.log.debug({ routes: plan.routes.length, certificates: plan.certs.length }, "published routes to the proxy");
     }

@@ -1,5 +1,5 @@
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from "nats";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { Outgoing } from "./payloads.ts";
 
 /** PublisherStats count what happened to messages: still queued, stored by the server, dropped, retried. */

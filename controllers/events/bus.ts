@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, Events, type JetStreamManager, type NatsConnection } from "nats";
 import type { StoreEvent } from "../../store/index.ts";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { AckedPublisher, type Publishable, type PublisherStats } from "./acked-publisher.ts";
 import { EventBusUnavailableError } from "./errors.ts";
 import { connectOptionsFor, redactUrl, type NatsClientAuth } from "./nats-client-auth.ts";

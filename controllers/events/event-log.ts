@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { EventBusUnavailableError } from "./errors.ts";
 import { compileEventSelector } from "./event-selector.ts";
 import { EVENTS_STREAM, eventsFilter } from "./subjects.ts";

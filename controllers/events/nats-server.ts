@@ -4,7 +4,7 @@ import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { NatsServerError } from "./errors.ts";
 import { freePort } from "./free-port.ts";
 import type { NatsClientAuth } from "./nats-client-auth.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Resource } from "../../resources/index.ts";
 import { rfc3339 } from "../../store/index.ts";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import type { EventRecorder, EventType, KubeEvent } from "./types.ts";
 

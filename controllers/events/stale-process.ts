@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 
 /** isAlive tells whether a process exists and is not a zombie (in a container nobody may reap orphans). */
 export function isAlive(pid: number): boolean {

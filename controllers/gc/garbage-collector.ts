@@ -1,9 +1,8 @@
 import { NotFoundError, kinds as registeredKinds, type Resource } from "../../resources/index.ts";
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, keyOf, keyString, parseKey, type ResourceStore } from "../../store/index.ts";
-import {
-  informerFor, mappingSource, objectKey, removeFinalizer, type Informer, type SharedInformers,
-  type Clock, type Controller, type ControllerOptions, type InformerEvent, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { informerFor, mappingSource, objectKey, removeFinalizer, type Informer, type SharedInformers, type Controller, type ControllerOptions, type InformerEvent, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import { blocksOwner, classifyOwners, ownerKey, ownerUids, stripOwners } from "./owners.ts";
 
 /** OWNER_INDEX is the informer index that files every object under the uids of its owners. */

@@ -1,10 +1,8 @@
 import { AlreadyExistsError, NotFoundError, type DomainSpec, type Resource } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import {
-  informerFor, mappingSource, watchSource, writeStatus,
-  type Controller, type Informer, type SharedInformers, type ControllerOptions, type Key, type Logger, type ReconcileContext, type Result, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { informerFor, mappingSource, watchSource, writeStatus, type Controller, type Informer, type SharedInformers, type ControllerOptions, type Key, type ReconcileContext, type Result, type Source } from "../runtime/index.ts";
 import { appUrl, desiredGeneratedDomain, generatedDomainName, ownedBy, sameSpec, wantsGeneratedDomain, type GeneratedDomainOptions } from "./generated-domain.ts";
 
 /** GeneratedDomainControllerOptions wire the controller to the store; without `generate` it only keeps App URLs. */

@@ -6,7 +6,7 @@ import { API_VERSION, DEFAULT_NAMESPACE, NotFoundError, kinds, type Resource } f
 import { ManifestError, isManifestFile, manifestFiles, parseManifests, sortForApply, type Manifest } from "../../resources/manifests.ts";
 import { keyOf, keyString, type ResourceStore } from "../../store/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import type { Logger } from "../runtime/logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { applyObject, sourceOf } from "./apply-object.ts";
 
 /** ManifestSyncOptions are the dependencies of the manifests-directory sync (`berthd --manifests DIR`). */

@@ -1,7 +1,5 @@
-import {
-  informerFor, mappingSource, type Controller, type ControllerOptions, type Informer, type Key, type Logger,
-  type ReconcileContext, type Result, type SharedInformers, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { informerFor, mappingSource, type Controller, type ControllerOptions, type Informer, type Key, type ReconcileContext, type Result, type SharedInformers, type Source } from "../runtime/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import { LABELS, listNamespaceNetworks, removeNamespaceNetwork, type DockerClient } from "../docker/index.ts";
 

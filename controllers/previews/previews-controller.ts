@@ -1,10 +1,8 @@
 import { NotFoundError, type Resource } from "../../resources/index.ts";
 import type { ResourceStore } from "../../store/index.ts";
 import type { EventRecorder } from "../events/types.ts";
-import {
-  informerFor, mappingSource,
-  type Controller, type ControllerOptions, type Informer, type Key, type Logger, type ReconcileContext, type Result, type SharedInformers, type Source,
-} from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { informerFor, mappingSource, type Controller, type ControllerOptions, type Informer, type Key, type ReconcileContext, type Result, type SharedInformers, type Source } from "../runtime/index.ts";
 import { PREVIEW_OF_LABEL, isPreview, previewOwnedBy } from "./preview-app.ts";
 import { planPreviews } from "./preview-policy.ts";
 

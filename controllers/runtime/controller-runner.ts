@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { NotFoundError, TerminalError } from "../../resources/index.ts";
 import { parseKey, type ResourceStore } from "../../store/index.ts";
-import { realClock, type Clock } from "./clock.ts";
+import { realClock, type Clock } from "../../lib/clock.ts";
 import {
   DEFAULT_ABORT_GRACE_MS, DEFAULT_RECONCILE_TIMEOUT_MS, STALLED_CONDITION,
   type Controller, type ControllerOptions, type Key, type ReconcileContext, type Result,
 } from "./controller.ts";
 import { formatDuration } from "./duration.ts";
 import { ManagerStoppedError, ReconcileAbandonedError, ReconcileTimeoutError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { removeCondition, setCondition, writeStatus } from "./status.ts";
 import { WorkQueue } from "./workqueue.ts";
 

@@ -2,8 +2,6 @@
  * runtime is Berth's controller-runtime: sources enqueue keys into a deduplicating, rate-limited work queue;
  * workers reconcile one key at a time with a timeout; a manager runs controllers with a startup relist.
  */
-export { createLogger, silentLogger, type Logger } from "./logger.ts";
-export { realClock, FakeClock, type Clock, type TimerHandle } from "./clock.ts";
 export { ExponentialBackoff, DEFAULT_BACKOFF, type BackoffOptions } from "./rate-limiter.ts";
 export { WorkQueue, type WorkQueueOptions } from "./workqueue.ts";
 export {

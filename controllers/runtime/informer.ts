@@ -1,8 +1,8 @@
 import { ExpiredError, type Resource } from "../../resources/index.ts";
 import { keyOf, keyString, type ResourceStore, type StoreEvent, type Watch } from "../../store/index.ts";
-import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { realClock, type Clock, type TimerHandle } from "../../lib/clock.ts";
 import { InvalidStateError } from "./errors.ts";
-import { silentLogger, type Logger } from "./logger.ts";
+import { silentLogger, type Logger } from "../../lib/logger.ts";
 
 /**
  * InformerEvent is a change of the informer's cache. `synthetic` marks events made up by a relist (an object

@@ -1,10 +1,10 @@
 import type { ResourceStore } from "../../store/index.ts";
-import { realClock, type Clock } from "./clock.ts";
+import { realClock, type Clock } from "../../lib/clock.ts";
 import type { Controller, ControllerOptions } from "./controller.ts";
 import { ControllerRunner } from "./controller-runner.ts";
 import { CacheSyncTimeoutError, InvalidStateError } from "./errors.ts";
 import type { Informer } from "./informer.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { objectKey, type Source } from "./sources.ts";
 
 /** ManagerOptions wire a manager to its store and logger; `clock` reaches every queue, timeout and source. */

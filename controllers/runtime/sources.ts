@@ -1,6 +1,6 @@
 import type { Resource } from "../../resources/index.ts";
 import { keyOf, keyString } from "../../store/index.ts";
-import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { realClock, type Clock, type TimerHandle } from "../../lib/clock.ts";
 import type { Key } from "./controller.ts";
 import type { Informer, InformerEvent } from "./informer.ts";
 

@@ -1,4 +1,4 @@
-import { realClock, type Clock, type TimerHandle } from "./clock.ts";
+import { realClock, type Clock, type TimerHandle } from "../../lib/clock.ts";
 import { ExponentialBackoff, type BackoffOptions } from "./rate-limiter.ts";
 
 /** WorkQueueOptions configure a queue; `clock` is injectable so tests advance time instead of waiting. */

@@ -1,4 +1,5 @@
-import { EventSource, objectKey, type Enqueue, type Informer, type Key, type Logger, type Source } from "../runtime/index.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { EventSource, objectKey, type Enqueue, type Informer, type Key, type Source } from "../runtime/index.ts";
 import { DockerEventStream, LABELS, instanceFilter, kindFilter, listContainers, parseOwner, type DockerClient, type DockerEvent } from "../docker/index.ts";
 
 /**

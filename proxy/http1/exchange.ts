@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Logger } from "pino";
+import type { ProxyLog } from "../log.ts";
 import type { Route, Upstream } from "../route-table.ts";
 import { upstreamRequestHead, type BodyFraming, type ForwardedFrom, type RequestFacts } from "./heads.ts";
 import type { HeadInfo } from "./llhttp.ts";
@@ -10,7 +10,7 @@ import type { UpstreamPool, UpstreamPools } from "./upstream-pools.ts";
 /** ExchangeContext is what an exchange needs from its listener. */
 export interface ExchangeContext {
   readonly pools: UpstreamPools;
-  readonly log: Logger;
+  readonly log: ProxyLog;
   /** pick returns the index of the upstream to try first (round-robin per route). */
   pick(route: Route): number;
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { Logger } from "pino";
+import type { ProxyLog } from "../log.ts";
 import { connectionTokens, endToEnd, upstreamRequestHeaders, type ForwardedFrom, type RequestFacts } from "../http1/heads.ts";
 import { pageAnswer } from "../http1/local-answer.ts";
 import type { ProxyLimits } from "../limits.ts";
@@ -12,7 +12,7 @@ import { writeAnswer } from "./answers.ts";
 export interface ForwardContext {
   readonly agents: UpstreamAgents;
   readonly limits: ProxyLimits;
-  readonly log: Logger;
+  readonly log: ProxyLog;
   /** pick returns the index of the upstream to try first (round-robin per route). */
   pick(route: Route): number;
 }

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContextOptions, TlsOptions } from "node:tls";
-import type { Logger } from "pino";
+import type { ProxyLog } from "../log.ts";
 import { requestFacts } from "../http1/heads.ts";
 import { closingAnswer, type LocalAnswer } from "../http1/local-answer.ts";
 import { vetRequest, type VettedRequest } from "../http1/request-rules.ts";
@@ -17,7 +17,7 @@ import { forward, type ForwardContext } from "./forward.ts";
 /** PlaneHost is what the data plane needs from the proxy server that owns it. */
 export interface PlaneHost {
   readonly limits: ProxyLimits;
-  readonly log: Logger;
+  readonly log: ProxyLog;
   readonly upgrades: UpgradeProxy;
   /** tls configures the HTTPS listener: the fallback certificate and the SNI callback. */
   readonly tls: SecureContextOptions & Pick<TlsOptions, "SNICallback">;

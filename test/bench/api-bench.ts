@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { silentLogger } from "../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../lib/logger.ts";
 import { openDurableStore, type ResourceStore } from "../../store/index.ts";
 import { startTestApi, type TestApi } from "../support/api-harness.ts";
 import { ApiClient } from "../support/https-client.ts";

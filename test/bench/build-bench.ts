@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { startDaemon, reapNats, removeDirs } from "../support/daemon.ts";
+import { request } from "node:http";
+import { startDaemon, freePort, reapNats, removeDirs } from "../support/daemon.ts";
 import { ApiClient } from "../support/https-client.ts";
 import { connectTestDocker, cleanupNamespace, randomNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
@@ -19,13 +20,15 @@ const RUNS = 3;
 /** LOG_BYTES is how much output the log-streaming build prints. */
 const LOG_BYTES = 100 * 1024 * 1024;
 
-type AppObject = { status?: { endpoints?: Array<{ host: string; port: number }> } };
+/** HOST is the Domain the bench App is served on through berthd's proxy, as its users reach it. */
+const HOST = "web.bench.test";
 
 const dockerfile = (body: string, ...steps: string[]) => [`FROM ${TEST_IMAGES.webV1}`, ...steps, `RUN echo ${body} > /www/index.html`].join("\n") + "\n";
 
 /**
  * bench measures builds from git through a real berthd: (a) a push (a commit, then the build request a webhook
- * delivery writes) → the new version answering on the App's endpoint, against `docker build && docker run` of
+ * delivery writes) → the new version answering through berthd's proxy on the App's Domain (what its users see),
+ * against `docker build && docker run` of
  * the same context by hand → its first 200 with the new body (classic builder on both sides); (b) berthd's
  * resident memory while one build prints 100 MB of output (streamed to the log file, capped at 50 MB there).
  */
@@ -36,7 +39,8 @@ export async function bench(report: Report): Promise<void> {
   const namespace = randomNamespace("bench-build");
   const repo = await createGitRepo();
   const git = await startGitDaemon(repo.root);
-  const daemon = await startDaemon({ args: ["--log-level", "warn"] });
+  const httpPort = await freePort();
+  const daemon = await startDaemon({ args: ["--log-level", "warn", "--http-port", String(httpPort)] });
   const { token, ca } = parse(await readFile(join(daemon.clientDir, "config.yaml"), "utf8")) as { token: string; ca: string };
   const api = new ApiClient(daemon.url, ca, token, { keepAlive: true });
   const byHand = await mkdtemp(join(tmpdir(), "berth-bench-build-"));
@@ -45,7 +49,10 @@ export async function bench(report: Report): Promise<void> {
     let commit = await repo.commit({ Dockerfile: dockerfile("warm") });
     const created = await api.post(apps, { apiVersion: "berth.dev/v1", kind: "App", metadata: { name: "web", namespace }, spec: { build: { git: { url: git.url(repo.name), ref: "main" } }, port: WEB_PORT, healthCheck: { http: { path: "/healthz" }, intervalSeconds: 1 }, strategy: { drainSeconds: 0 } } });
     if (created.status !== 201) throw new Error(`POST web: ${created.status} ${created.text}`);
-    await serving(api, `${apps}/web`, "warm", 120_000);
+    const domain = await api.post(`/apis/berth.dev/v1/namespaces/${namespace}/domains`, { apiVersion: "berth.dev/v1", kind: "Domain", metadata: { name: "web", namespace }, spec: { host: HOST, appRef: { name: "web" }, tls: { mode: "none" } } });
+    if (domain.status !== 201) throw new Error(`POST domain web: ${domain.status} ${domain.text}`);
+    const serving = (body: string, timeoutMs: number) => servingThroughProxy(httpPort, body, timeoutMs);
+    await serving("warm", 120_000);
     const berth: number[] = [];
     const hand: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
@@ -55,7 +62,7 @@ export async function bench(report: Report): Promise<void> {
       commit = await repo.commit({ Dockerfile: dockerfile(body) });
       const patched = await api.patch(`${apps}/web`, { metadata: { annotations: { [REQUESTED_COMMIT_ANNOTATION]: commit, [REQUESTED_REF_ANNOTATION]: "main" } } }, "application/merge-patch+json");
       if (patched.status !== 200) throw new Error(`PATCH web: ${patched.status} ${patched.text}`);
-      await serving(api, `${apps}/web`, body, 120_000);
+      await serving(body, 120_000);
       const b = performance.now() - started;
       started = performance.now();
       await byHandBuildAndRun(byHand, `hand-${body}`, namespace);
@@ -64,9 +71,9 @@ export async function bench(report: Report): Promise<void> {
     }
     const baseline = median(hand);
     report.figure("docker build && docker run → first 200 (by hand)", baseline, "ms", { higherIsBetter: false, note: `median of ${RUNS}; classic builder, FROM ${TEST_IMAGES.webV1} + one RUN` });
-    report.figure("push → new version serving", median(berth), "ms", { higherIsBetter: false, baseline: { name: "by hand", value: baseline }, note: `median of ${RUNS}; commit + build request → git fetch, docker build, rolling update, health check, first 200` });
+    report.figure("push → new version serving", median(berth), "ms", { higherIsBetter: false, baseline: { name: "by hand", value: baseline }, note: `median of ${RUNS}; commit + build request → git fetch, docker build, rolling update, health check, first 200 through the proxy` });
     report.figure("push → serving overhead over by hand", median(berth) - baseline, "ms", { higherIsBetter: false, baseline: { name: "goal", value: 1_500, goalRatio: 1 }, note: "goal: under 1.5 s" });
-    await logMemory(report, api, apps, repo, daemon.process.pid!);
+    await logMemory(report, api, apps, repo, daemon.process.pid!, serving);
   } finally {
     api.close();
     await daemon.stop();
@@ -96,7 +103,7 @@ export async function bench(report: Report): Promise<void> {
 }
 
 /** logMemory samples berthd's RSS while a build prints LOG_BYTES of output. */
-async function logMemory(report: Report, api: ApiClient, apps: string, repo: Awaited<ReturnType<typeof createGitRepo>>, pid: number): Promise<void> {
+async function logMemory(report: Report, api: ApiClient, apps: string, repo: Awaited<ReturnType<typeof createGitRepo>>, pid: number, serving: (body: string, timeoutMs: number) => Promise<void>): Promise<void> {
   // 100 MB of 100-character lines from busybox, then a failing step so no image is kept.
   const lines = Math.round(LOG_BYTES / 101);
   const commit = await repo.commit({ Dockerfile: dockerfile("loud", `RUN yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -n ${lines}`) });
@@ -108,26 +115,38 @@ async function logMemory(report: Report, api: ApiClient, apps: string, repo: Awa
   try {
     const patched = await api.patch(`${apps}/web`, { metadata: { annotations: { [REQUESTED_COMMIT_ANNOTATION]: commit, [REQUESTED_REF_ANNOTATION]: "main" } } }, "application/merge-patch+json");
     if (patched.status !== 200) throw new Error(`PATCH web: ${patched.status} ${patched.text}`);
-    await serving(api, `${apps}/web`, "loud", 300_000);
+    await serving("loud", 300_000);
   } finally {
     clearInterval(sampler);
   }
   report.figure("berthd RSS growth while a build streams 100 MB of log", peak - before, "MiB", { higherIsBetter: false, baseline: { name: "goal", value: 20, goalRatio: 1 }, note: `RSS ${before.toFixed(1)} → peak ${peak.toFixed(1)} MiB; build took ${((performance.now() - started) / 1000).toFixed(1)} s; goal: under 20 MiB` });
 }
 
-/** serving waits until one of the App's endpoints answers `/` with `body`. */
-async function serving(api: ApiClient, path: string, body: string, timeoutMs: number): Promise<void> {
+/** servingThroughProxy waits until berthd's proxy answers `/` on HOST with `body`, polling like firstBody. */
+async function servingThroughProxy(port: number, body: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const got = await api.get(path);
-    const endpoints = (got.json() as AppObject).status?.endpoints ?? [];
-    for (const e of endpoints) {
-      const res = await fetch(`http://${e.host}:${e.port}/`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
-      if (res && res.status === 200 && (await res.text()).trim() === body) return;
-    }
-    if (performance.now() > deadline) throw new Error(`${path} did not serve ${body} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
+    const res = await getThroughProxy(port).catch(() => undefined);
+    if (res?.status === 200 && res.body.trim() === body) return;
+    if (performance.now() > deadline) throw new Error(`${HOST} did not serve ${body} through the proxy within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/** getThroughProxy sends GET / for HOST to the proxy's plain HTTP port (a fresh connection each time). */
+function getThroughProxy(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host: HOST }, agent: false, timeout: 1_000 }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** firstBody retries GET / until it answers 200 with `body`. */

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDurableStore } from "../../store/index.ts";
-import { silentLogger } from "../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../lib/logger.ts";
 import { admit } from "../../resources/index.ts";
 import { realisticApp } from "../unit/store/fixtures.ts";
 import { REPO, freePort, reapNats, removeDirs } from "../support/daemon.ts";
@@ -12,16 +12,13 @@ import type { Report } from "./report.ts";
 
 const OBJECTS = 10_000;
 const STARTS = 3;
-/** IDLE_MS is how long berthd sits idle before its memory is read. */
-const IDLE_MS = 5_000;
 
 /**
  * bench measures berthd as a whole process: time (and berthd's CPU time) from spawn to a 200 from /healthz (the API serves) and from
- * /readyz (the proxy's workers and the controllers are started too) with 10,000 objects stored, and resident
- * memory once idle (empty, and with 10,000 objects), with nats-server's memory counted apart.
+ * /readyz (the proxy's threads and the controllers are started too) with 10,000 objects stored. Memory is
+ * measured by footprint-bench.ts (every process berthd starts).
  */
 export async function bench(report: Report): Promise<void> {
-  const empty = await mkdtemp(join(tmpdir(), "berth-bench-empty-"));
   const full = await mkdtemp(join(tmpdir(), "berth-bench-full-"));
   try {
     await seed(full, OBJECTS);
@@ -49,25 +46,10 @@ export async function bench(report: Report): Promise<void> {
     });
     report.figure(`berthd start to ready, ${OBJECTS.toLocaleString("en-US")} objects`, readies[Math.floor(readies.length / 2)]!, "ms", {
       higherIsBetter: false,
-      note: `median of ${readies.length}, spawn → /readyz 200: proxy workers forked, controllers' caches filled`,
+      note: `median of ${readies.length}, spawn → /readyz 200: proxy threads listening, controllers' caches filled`,
     });
-    // A first start makes certificates and tokens; the figure is for a daemon started again, as after a reboot.
-    await (await runDaemon(empty)).stop();
-    for (const [label, dir] of [["empty store", empty], [`${OBJECTS.toLocaleString("en-US")} objects`, full]] as const) {
-      const run = await runDaemon(dir);
-      await new Promise((r) => setTimeout(r, IDLE_MS));
-      const rss = await rssMiB(run.child.pid!);
-      const natsPid = Number(await readFile(join(dir, "nats", "nats-server.pid"), "utf8").catch(() => "0"));
-      const natsRss = natsPid > 0 ? await rssMiB(natsPid).catch(() => 0) : 0;
-      await run.stop();
-      report.figure(`berthd idle RSS, ${label}`, rss, "MiB", {
-        higherIsBetter: false,
-        baseline: { name: "goal", value: 80, goalRatio: 1 },
-        note: `after ${IDLE_MS / 1000} s idle; nats-server apart: ${natsRss.toFixed(1)} MiB`,
-      });
-    }
   } finally {
-    await removeDirs(empty, full);
+    await removeDirs(full);
   }
 }
 
@@ -134,10 +116,4 @@ async function cpuMs(pid: number): Promise<number> {
 /** machineLoad says how busy the machine was: the one-minute load average against the CPUs. */
 function machineLoad(): string {
   return `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
 }

@@ -1,7 +1,7 @@
 /**
  * proxy-bench measures Berth's proxy against nginx and Caddy proxying the same backend, in one run, with wrk
  * on loopback (keep-alive, small responses): requests/s and p99 over plain HTTP and over TLS (the same EC P-256
- * certificate everywhere), Berth on worker processes (one per core) and, for reference, in one process; and
+ * certificate everywhere), Berth on worker threads (one per core) and, for reference, on one thread; and
  * the time from a Domain applied to the first 200 through the proxy. HTTP/2 over TLS is measured with h2load
  * (16 connections of 10 concurrent streams each), where nginx, Caddy and Berth all serve it. Latency is measured twice: at saturation
  * (where a closed-loop p99 mostly restates throughput: 64 connections over N req/s wait 64/N on average) and
@@ -23,9 +23,10 @@ import { promisify } from "node:util";
 import { generate } from "selfsigned";
 import { admit } from "../../resources/index.ts";
 import { MemoryStore } from "../../store/index.ts";
-import { Manager, silentLogger } from "../../controllers/runtime/index.ts";
+import { silentLogger } from "../../lib/logger.ts";
+import { Manager } from "../../controllers/runtime/index.ts";
 import { createDomainController } from "../../controllers/domain/index.ts";
-import { InProcessProxy, ProxyCluster, type PemPair, type ProxyControl } from "../../proxy/index.ts";
+import { InProcessProxy, ProxyThreads, type PemPair, type ProxyControl } from "../../proxy/index.ts";
 import type { Report } from "./report.ts";
 import { ensurePackages } from "./apt.ts";
 
@@ -229,22 +230,22 @@ export async function bench(report: Report): Promise<void> {
     }
     const workers = availableParallelism();
     const options = { http: { port: 0, host: HOST }, https: { port: 0, host: HOST }, fallback: certificate, logger: silentLogger() };
-    const cluster = await ProxyCluster.start({ ...options, workers, logLevel: "silent" });
-    proxies.push(cluster);
+    const threads = await ProxyThreads.start({ ...options, workers, logLevel: "silent" });
+    proxies.push(threads);
     const single = await InProcessProxy.start(options);
     proxies.push(single);
     const routes = [{ host: HOST, path: "/", name: "bench/backend", upstreams: [{ id: "nginx", host: HOST, port: PORTS.backend }], tls: false, redirectHttp: false }];
-    await cluster.setRoutes(routes);
+    await threads.setRoutes(routes);
     await single.setRoutes(routes);
 
     const targets: Target[] = [
       { name: "nginx", http: `http://${HOST}:${PORTS.nginxHttp}/`, https: `https://${HOST}:${PORTS.nginxTls}/`, h2: `https://${HOST}:${PORTS.nginxH2}/`, ...measured(() => childrenOf(nginxProxy!.pid!)) },
       ...(caddy ? [{ name: "caddy", http: `http://${HOST}:${PORTS.caddyHttp}/`, https: `https://${HOST}:${PORTS.caddyTls}/`, h2: `https://${HOST}:${PORTS.caddyTls}/`, ...measured(async () => [caddyProcess!.pid!]) }] : []),
-      { name: "berth", http: `http://${HOST}:${cluster.httpPort}/`, https: `https://${HOST}:${cluster.httpsPort}/`, h2: `https://${HOST}:${cluster.httpsPort}/`, ...measured(async () => cluster.pids) },
+      { name: "berth", http: `http://${HOST}:${threads.httpPort}/`, https: `https://${HOST}:${threads.httpsPort}/`, h2: `https://${HOST}:${threads.httpsPort}/`, ...measured(async () => [process.pid]) },
       { name: "berth-1-process", http: `http://${HOST}:${single.httpPort}/`, ...measured(async () => [process.pid]) },
     ];
     for (const t of targets) for (const url of [t.http, t.https]) if (url) await waitFor(url);
-    report.progress(`${workers} worker(s); wrk -t1 -c${CONNECTIONS}, ${ROUNDS} round(s) of ${SECONDS} s per target and protocol; backend: nginx (${BACKEND_WORKERS} worker(s)) return 200`);
+    report.progress(`${workers} thread(s) (this process's CPU time counts for both Berth targets; the other one idles meanwhile); wrk -t1 -c${CONNECTIONS}, ${ROUNDS} round(s) of ${SECONDS} s per target and protocol; backend: nginx (${BACKEND_WORKERS} worker(s)) return 200`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const proto of ["http", "https"] as const) {
         for (const t of targets) {
@@ -277,7 +278,7 @@ export async function bench(report: Report): Promise<void> {
       }
     }
     figures(report, targets, caddy, h2);
-    await routeChange(report, cluster);
+    await routeChange(report, threads);
   } finally {
     for (const proxy of proxies) await proxy.close().catch(() => {});
     for (const child of children) child.kill("SIGTERM");
@@ -326,7 +327,7 @@ function figures(report: Report, targets: Target[], caddy: boolean, h2: boolean)
     report.figure("HTTP/2 req/s, Berth vs nginx", mine.rps, "req/s", { baseline: { name: "nginx", value: nginx.h2!.rps }, note: mine.errors > 0 ? `${mine.errors} errors!` : streams });
     if (caddyBest?.h2) report.figure("HTTP/2 req/s, Berth vs Caddy", mine.rps, "req/s", { baseline: { name: "caddy", value: caddyBest.h2.rps } });
   }
-  report.figure("HTTP req/s, Berth in one process", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "before worker processes" });
+  report.figure("HTTP req/s, Berth on one thread", single.http!.rps, "req/s", { baseline: { name: "nginx", value: nginx.http!.rps }, note: "in-process, before worker threads" });
   // CPU per request moves less between runs than p99 does: it says how much work each proxy spends on a request.
   const cpu = (name: string) => median(targets.find((t) => t.name === name)!.cpuPerRequest);
   const cpuNote = `user + system, at saturation, median of ${ROUNDS} round(s)`;

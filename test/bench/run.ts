@@ -9,12 +9,14 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchModule> }>
   { name: "store", load: () => import("./store-bench.ts") },
   { name: "api", load: () => import("./api-bench.ts") },
   { name: "daemon", load: () => import("./daemon-bench.ts") },
+  { name: "footprint", load: () => import("./footprint-bench.ts") },
   { name: "proxy", load: () => import("./proxy-bench.ts") },
   { name: "app", load: () => import("./app-bench.ts") },
   { name: "build", load: () => import("./build-bench.ts") },
   { name: "ui", load: () => import("./ui-bench.ts") },
   { name: "database", load: () => import("./database-bench.ts") },
   { name: "backup", load: () => import("./backup-bench.ts") },
+  { name: "cli", load: () => import("./cli-bench.ts") },
 ];
 
 /** BUDGET_MS bounds the whole run; each bench gets the signal and must stop when it aborts. */

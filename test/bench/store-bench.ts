@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { Low } from "lowdb";
 import { JSONFile } from "lowdb/node";
-import { silentLogger } from "../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../lib/logger.ts";
 import type { Resource } from "../../resources/index.ts";
 import { MemoryStore, STORE_DIR, openDurableStore, type ResourceStore } from "../../store/index.ts";
 import { cloneJson } from "../../store/json-value.ts";

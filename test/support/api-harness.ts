@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RequestHandler } from "express";
-import { silentLogger, type Logger } from "../../controllers/runtime/logger.ts";
+import { silentLogger, type Logger } from "../../lib/logger.ts";
 import { MemoryStore, type ResourceStore } from "../../store/index.ts";
 import { TokenStore } from "../../api/auth/token-store.ts";
 import { startApiServer, type ApiTimeouts } from "../../api/server.ts";

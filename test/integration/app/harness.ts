@@ -1,7 +1,8 @@
 import type { TestContext } from "node:test";
 import { admit, NotFoundError, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { Manager, silentLogger, type Logger } from "../../../controllers/runtime/index.ts";
+import { silentLogger, type Logger } from "../../../lib/logger.ts";
+import { Manager } from "../../../controllers/runtime/index.ts";
 import { createAppController, type AppController, type AppControllerOptions } from "../../../controllers/app/index.ts";
 import { LABELS, listContainers, ownerFilter, type DockerClient, type ObservedContainer } from "../../../controllers/docker/index.ts";
 import { MemoryEventLog } from "../../support/memory-event-log.ts";

@@ -2,7 +2,8 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { admit, NotFoundError, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { Manager, silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
+import { Manager } from "../../../controllers/runtime/index.ts";
 import { createAppController, containerName, volumeName } from "../../../controllers/app/index.ts";
 import { createNetworkController } from "../../../controllers/network/index.ts";
 import {

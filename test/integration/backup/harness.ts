@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { admit, NotFoundError, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { Manager, silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
+import { Manager } from "../../../controllers/runtime/index.ts";
 import {
   createContainer, ensureNamespaceNetwork, objectName, ownerLabels, removeContainer, startContainer, type DockerClient,
 } from "../../../controllers/docker/index.ts";

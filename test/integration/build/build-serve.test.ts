@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eventually, httpGet, isReady } from "../app/harness.ts";
-import { historyOf } from "../../../controllers/app/revisions.ts";
+import { historyOf } from "../../../resources/app-history.ts";
 import { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION } from "../../../controllers/build/index.ts";
 import { startGitDaemon, startGitHttpServer, processesMentioning } from "../../support/git-server.ts";
 import { WEB_PORT } from "../../support/images.ts";

@@ -1,7 +1,8 @@
 import type { TestContext } from "node:test";
 import { admit, NotFoundError, secretValue, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { Manager, silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
+import { Manager } from "../../../controllers/runtime/index.ts";
 import { createAppController } from "../../../controllers/app/index.ts";
 import { createGarbageCollector } from "../../../controllers/gc/index.ts";
 import { createDatabaseController, containerNameOf, execIn } from "../../../controllers/database/index.ts";

@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { setImmediate as yieldToIo, setTimeout as sleep } from "node:timers/promises";
 import { MemoryStore } from "../../../store/index.ts";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { connectBus, publishStoreChanges, CHANGES_STREAM, type ChangeMessage, type EventBus } from "../../../controllers/events/index.ts";
 import { startTestNats, type TestNats } from "../../support/nats.ts";
 import { eventually } from "../../support/daemon.ts";

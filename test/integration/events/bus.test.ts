@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { connect } from "nats";
 import { admit } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { connectBus, publishStoreChanges, CHANGES_STREAM, type ChangeMessage } from "../../../controllers/events/index.ts";
 import { startTestNats } from "../../support/nats.ts";
 import { eventually } from "../../support/daemon.ts";

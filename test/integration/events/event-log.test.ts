@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemoryStore } from "../../../store/index.ts";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { BusEventRecorder, connectBus, JetStreamEventLog, EVENTS_STREAM, type KubeEvent } from "../../../controllers/events/index.ts";
 import { startTestNats } from "../../support/nats.ts";
 import { eventually } from "../../support/daemon.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { connect } from "nats";
 import { generate } from "selfsigned";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { connectBus, connectOptionsFor, loadNatsClientAuth, startEmbeddedNats } from "../../../controllers/events/index.ts";
 import { loadDaemonConfig } from "../../../resources/config.ts";
 import { startTestNats } from "../../support/nats.ts";

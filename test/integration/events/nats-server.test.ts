@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { connect } from "nats";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { isAlive } from "../../../controllers/events/stale-process.ts";
 import { connectBus, connectOptionsFor, publishStoreChanges, startEmbeddedNats, CHANGES_STREAM } from "../../../controllers/events/index.ts";
 import { MemoryStore } from "../../../store/index.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { DockerClient } from "../../../controllers/docker/index.ts";
 import { TEST_IMAGES, WEB_PORT } from "../../support/images.ts";
-import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { TokenStore } from "../../../api/auth/token-store.ts";
 import { startApiServer } from "../../../api/server.ts";
 import { ensureServingCertificate } from "../../../api/tls.ts";

@@ -1,7 +1,8 @@
 import type { TestContext } from "node:test";
 import { admit, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import { Manager, silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
+import { Manager } from "../../../controllers/runtime/index.ts";
 import { createDomainController } from "../../../controllers/domain/index.ts";
 import type { ProxyControl } from "../../../proxy/index.ts";
 import assert from "node:assert/strict";

@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import type { TestContext } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { generate } from "selfsigned";
-import { silentLogger } from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { createFallbackCertificate, ERROR_HEADER, InProcessProxy, type DataPlaneName, type PemPair, type ProxyLimits, type RouteSpec } from "../../../proxy/index.ts";
 
 /** LIMIT bounds every test in this folder. */

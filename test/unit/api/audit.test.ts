@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { AuditLog, type AuditEntry } from "../../../api/audit/audit-log.ts";
 import { resourceOf } from "../../../api/audit/audit-request.ts";
 import { ApiClient } from "../../support/https-client.ts";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
-import { createLogger } from "../../../controllers/runtime/logger.ts";
+import { createLogger } from "../../../lib/logger.ts";
 import { app, nsPath, withApi } from "./fixtures.ts";
 
 const secret = (name: string) => ({ apiVersion: "berth.dev/v1", kind: "Secret", metadata: { name }, stringData: { password: "hunter2-very-secret" } });

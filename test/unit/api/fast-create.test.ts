@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { connect } from "node:tls";
 import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { createLogger, silentLogger } from "../../../controllers/runtime/logger.ts";
+import { createLogger, silentLogger } from "../../../lib/logger.ts";
 import { TokenStore } from "../../../api/auth/token-store.ts";
 import type { ApiContext } from "../../../api/context.ts";
 import type { RequestLabels } from "../../../api/observe.ts";

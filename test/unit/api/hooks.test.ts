@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { PREVIEW_NUMBER_LABEL, PREVIEW_OF_LABEL } from "../../../controllers/previews/index.ts";
 import { REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION } from "../../../resources/build-request.ts";
 import { NotFoundError, type AppSpec, type Resource } from "../../../resources/index.ts";

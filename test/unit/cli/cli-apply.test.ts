@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
-import { LAST_APPLIED } from "../../../api/cli/last-applied.ts";
+import { LAST_APPLIED } from "../../../cli/last-applied.ts";
 import { startCliApi, type CliApi } from "../../support/run-cli.ts";
 
 const examples = fileURLToPath(new URL("../../../../examples/", import.meta.url));
@@ -105,6 +105,37 @@ spec:
   assert.match(lines[0]!, new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: document 2 \\(App/broken\\): spec\\.replicas: .*expected number, received string \\(line 14\\)$`));
   await assert.rejects(api.store.get(key("broken")), NotFoundError);
   await assert.rejects(api.store.get(key("fine")), NotFoundError);
+});
+
+test("the server's field errors are placed in the file: a create, and a patch of an existing object", async () => {
+  const file = join(api.work, "single.yaml");
+  const escaped = file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const manifest = (replicas: string) => `# one object, checked by the server
+apiVersion: berth.dev/v1
+kind: App
+metadata:
+  name: single
+spec:
+  image: nginx
+  env:
+    - name: A
+      value: "1"
+  replicas: ${replicas}
+`;
+  await writeFile(file, manifest("three"));
+  const created = await api.run(["apply", "-f", file]);
+  assert.equal(created.code, 1);
+  assert.equal(created.stdout, "");
+  assert.match(created.stderr, new RegExp(`^error: ${escaped}: document 1 \\(App/single\\): spec\\.replicas: .*expected number, received string \\(line 11\\)\n$`));
+  await assert.rejects(api.store.get(key("single")), NotFoundError);
+
+  await writeFile(file, manifest("1"));
+  assert.equal((await api.run(["apply", "-f", file])).stdout, "app.berth.dev/single created\n");
+  await writeFile(file, manifest("-2"));
+  const patched = await api.run(["apply", "-f", file]);
+  assert.equal(patched.code, 1);
+  assert.match(patched.stderr, new RegExp(`^error: ${escaped}: document 1 \\(App/single\\): spec\\.replicas: .* \\(line 11\\)\n$`));
+  assert.equal(spec(await api.store.get(key("single"))).replicas, 1, "the refused patch changed nothing");
 });
 
 test("diff prints a unified diff against the server's dry run and exits 1; no change exits 0 silently", async () => {

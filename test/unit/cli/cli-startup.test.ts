@@ -2,8 +2,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { startCliApi, type CliApi } from "../../support/run-cli.ts";
+
+/** BUNDLE is where cli/build.mjs writes the bundled CLI that bin/berth loads, with meta.json (esbuild's metafile). */
+const BUNDLE = fileURLToPath(new URL("../../../cli/bundle/", import.meta.url));
 
 let api: CliApi;
 let hookEnv: NodeJS.ProcessEnv;
@@ -24,25 +27,43 @@ export async function resolve(specifier, context, next) {
 });
 after(() => api.close());
 
-async function modulesLoadedBy(args: string[], stdin?: string): Promise<string[]> {
+/**
+ * sourcesLoadedBy runs the CLI and lists the sources it loaded: the files of the bundle it opened (seen by the
+ * hook), each expanded to the sources esbuild put in it (meta.json), plus any file loaded from outside the bundle.
+ */
+async function sourcesLoadedBy(args: string[], stdin?: string): Promise<string[]> {
   await rm(log, { force: true });
   const result = await api.run(args, { env: hookEnv, ...(stdin ? { stdin } : {}) });
   assert.equal(result.code, 0, result.stderr);
-  return (await readFile(log, "utf8")).trim().split("\n");
+  const meta = JSON.parse(await readFile(join(BUNDLE, "meta.json"), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const sources: string[] = [];
+  for (const url of (await readFile(log, "utf8")).trim().split("\n")) {
+    if (!url.startsWith("file:")) continue;
+    const path = fileURLToPath(url);
+    const output = Object.entries(meta.outputs).find(([file]) => path.endsWith(`/${file}`));
+    if (output) sources.push(...Object.keys(output[1].inputs));
+    else if (!path.endsWith("/bin/berth") && !path.startsWith(api.work)) sources.push(path);
+  }
+  return sources;
 }
 
-const loads = (modules: string[], pkg: string) => modules.some((m) => m.includes(`/node_modules/${pkg}/`));
+const loads = (sources: string[], pkg: string) => sources.some((m) => m.includes(`node_modules/${pkg}/`));
 
-test("version --client and get load neither zod nor yaml, only commander and the verb's own modules", async () => {
+test("bin/berth loads the bundle only; version --client, get and delete load neither zod nor yaml", async () => {
   for (const args of [["version", "--client"], ["get", "apps"], ["delete", "app", "x", "--ignore-not-found"]]) {
-    const modules = await modulesLoadedBy(args);
-    assert.ok(loads(modules, "commander"), `${args.join(" ")} uses commander`);
-    assert.ok(!loads(modules, "zod"), `${args.join(" ")} must not load zod`);
-    assert.ok(!loads(modules, "yaml"), `${args.join(" ")} must not load yaml`);
-    assert.ok(!modules.some((m) => m.includes("/verbs/apply.js")), `${args.join(" ")} must not load other verbs`);
+    const sources = await sourcesLoadedBy(args);
+    assert.ok(loads(sources, "commander"), `${args.join(" ")} uses commander`);
+    assert.ok(!loads(sources, "zod"), `${args.join(" ")} must not load zod`);
+    assert.ok(!loads(sources, "yaml"), `${args.join(" ")} must not load yaml`);
+    assert.deepEqual(sources.filter((s) => s.startsWith("/")), [], `${args.join(" ")} loads nothing from outside the bundle`);
+    assert.ok(!sources.some((s) => /^(api|store|controllers|proxy)\//.test(s)), `${args.join(" ")} loads nothing of the server`);
   }
-  const apply = await modulesLoadedBy(["apply", "-f", "-"], "apiVersion: berth.dev/v1\nkind: App\nmetadata: {name: lazy}\nspec: {image: x}\n");
-  assert.ok(loads(apply, "zod") && loads(apply, "yaml"), "the hook sees lazily loaded modules too");
+  // apply reads YAML and leaves validation to the server: no zod; --dry-run=client validates with the schemas.
+  const manifest = "apiVersion: berth.dev/v1\nkind: App\nmetadata: {name: lazy}\nspec: {image: x}\n";
+  const apply = await sourcesLoadedBy(["apply", "-f", "-"], manifest);
+  assert.ok(loads(apply, "yaml") && !loads(apply, "zod"), "apply loads yaml, not zod");
+  const client = await sourcesLoadedBy(["apply", "-f", "-", "--dry-run=client"], manifest);
+  assert.ok(loads(client, "zod"), "the hook sees lazily loaded chunks too");
 });
 
 test("start-up time of `berth version --client` (20 runs)", async (t) => {

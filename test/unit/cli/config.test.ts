@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { parseSimpleConfig } from "../../../api/cli/config-file.ts";
-import { loadConfig } from "../../../api/cli/config.ts";
-import { ConfigError } from "../../../api/cli/errors.ts";
+import { parseSimpleConfig } from "../../../cli/config-file.ts";
+import { loadConfig } from "../../../cli/config.ts";
+import { ConfigError } from "../../../cli/errors.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\nAAAA\n-----END CERTIFICATE-----\n";
 

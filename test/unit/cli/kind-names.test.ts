@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kinds } from "../../../resources/index.ts";
-import { kindNames, lookupKind, parseRefs, qualifiedName, quotedName, resourcePath } from "../../../api/cli/kind-names.ts";
-import { UsageError } from "../../../api/cli/errors.ts";
+import { kindNames, lookupKind, parseRefs, qualifiedName, quotedName, resourcePath } from "../../../cli/kind-names.ts";
+import { UsageError } from "../../../cli/errors.ts";
 
 test("the CLI's kind table matches the registry (it exists only so the CLI starts without zod)", () => {
   assert.deepEqual(

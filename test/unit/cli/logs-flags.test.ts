@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { logQuery, logTarget } from "../../../api/cli/verbs/logs.ts";
-import { UsageError } from "../../../api/cli/errors.ts";
+import { logQuery, logTarget } from "../../../cli/verbs/logs.ts";
+import { UsageError } from "../../../cli/errors.ts";
 
 test("logs flags: --since and --tail become the endpoint's sinceSeconds and tailLines", () => {
   assert.deepEqual(logQuery({ follow: true, tail: "20", since: "5m", replica: "1", timestamps: true }), {

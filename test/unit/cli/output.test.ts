@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TablePrinter, cellText, formatTable, tableView, type ServerTable } from "../../../api/cli/output/table.ts";
-import { asList, formatObject } from "../../../api/cli/output/objects.ts";
-import { describeObject, eventsSection, titleOf } from "../../../api/cli/output/describe-format.ts";
-import { eventHeaders, eventRow } from "../../../api/cli/verbs/events.ts";
-import { LAST_APPLIED } from "../../../api/cli/last-applied.ts";
+import { TablePrinter, cellText, formatTable, tableView, type ServerTable } from "../../../cli/output/table.ts";
+import { asList, formatObject } from "../../../cli/output/objects.ts";
+import { describeObject, eventsSection, titleOf } from "../../../cli/output/describe-format.ts";
+import { eventHeaders, eventRow } from "../../../cli/verbs/events.ts";
+import { LAST_APPLIED } from "../../../cli/last-applied.ts";
 
 const table: ServerTable = {
   kind: "Table",

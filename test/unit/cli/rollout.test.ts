@@ -1,9 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rolloutProgress } from "../../../api/cli/verbs/rollout-progress.ts";
-import { chooseRollback, describeChange, rollbackSpecPatch, RollbackError } from "../../../controllers/app/rollback.ts";
-import type { HistoryEntry } from "../../../controllers/app/revisions.ts";
-import type { RevisionTemplate } from "../../../controllers/app/desired.ts";
+import { rolloutProgress } from "../../../cli/verbs/rollout-progress.ts";
+import { chooseRollback, describeChange, rollbackSpecPatch, RollbackError } from "../../../resources/app-rollback.ts";
+import type { HistoryEntry, RevisionTemplate } from "../../../resources/app-history.ts";
 import { startCliApi } from "../../support/run-cli.ts";
 
 const cond = (type: string, status: string, reason: string, message = "") => ({ type, status, reason, message, observedGeneration: 2 });

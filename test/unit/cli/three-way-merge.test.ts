@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyMergePatch, jsonEqual, threeWayMergePatch } from "../../../api/cli/three-way-merge.ts";
-import { LAST_APPLIED, REDACTED, goJson, modifiedConfiguration, originalConfiguration } from "../../../api/cli/last-applied.ts";
+import { applyMergePatch, jsonEqual, threeWayMergePatch } from "../../../cli/three-way-merge.ts";
+import { LAST_APPLIED, REDACTED, goJson, modifiedConfiguration, originalConfiguration } from "../../../cli/last-applied.ts";
 
 test("a field removed from the file is deleted; fields only the live object has are kept", () => {
   const original = { spec: { image: "nginx", replicas: 3, env: [{ name: "A", value: "1" }] } };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { unifiedDiff } from "../../../api/cli/unified-diff.ts";
+import { unifiedDiff } from "../../../cli/unified-diff.ts";
 
 const names = { fromName: "live/x", toName: "merged/x" };
 

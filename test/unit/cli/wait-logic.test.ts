@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { conditionMet, parseFor } from "../../../api/cli/verbs/wait.ts";
-import { parseDuration } from "../../../api/cli/duration.ts";
-import { ServerError, errorLine } from "../../../api/cli/errors.ts";
+import { conditionMet, parseFor } from "../../../cli/verbs/wait.ts";
+import { parseDuration } from "../../../cli/duration.ts";
+import { ServerError, errorLine } from "../../../cli/errors.ts";
 
 test("--for reads delete and condition=Type[=Status]", () => {
   assert.deepEqual(parseFor("delete"), { kind: "delete" });

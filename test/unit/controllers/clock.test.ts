@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import { LIMIT } from "./support.ts";
 import assert from "node:assert/strict";
-import { FakeClock, formatDuration } from "../../../controllers/runtime/index.ts";
+import { FakeClock } from "../../../lib/clock.ts";
+import { formatDuration } from "../../../controllers/runtime/index.ts";
 
 test("fake clock: timers fire in due order within advance, including timers they set", LIMIT, () => {
   const clock = new FakeClock(0);

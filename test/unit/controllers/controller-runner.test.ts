@@ -2,10 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TerminalError } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";
-import {
-  ControllerRunner, FakeClock, ManagerStoppedError, ReconcileTimeoutError, getCondition,
-  type Controller, type ControllerOptions, type ReconcileContext, type Result,
-} from "../../../controllers/runtime/index.ts";
+import { FakeClock } from "../../../lib/clock.ts";
+import { ControllerRunner, ManagerStoppedError, ReconcileTimeoutError, getCondition, type Controller, type ControllerOptions, type ReconcileContext, type Result } from "../../../controllers/runtime/index.ts";
 import { captureLogger, secret, settle, LIMIT } from "./support.ts";
 
 type Reconcile = (key: string, ctx: ReconcileContext) => Promise<Result>;

@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore, type ResourceStore } from "../../../store/index.ts";
-import {
-  CacheSyncTimeoutError, Informer, InvalidStateError, Manager, silentLogger, watchSource,
-  type Controller, type ReconcileContext, type Result, type Source,
-} from "../../../controllers/runtime/index.ts";
+import { silentLogger } from "../../../lib/logger.ts";
+import { CacheSyncTimeoutError, Informer, InvalidStateError, Manager, watchSource, type Controller, type ReconcileContext, type Result, type Source } from "../../../controllers/runtime/index.ts";
 import { app, eventually, secret, LIMIT } from "./support.ts";
 
 function controller(name: string, kind: string, sources: () => Source[], reconcile: (key: string, ctx: ReconcileContext) => Promise<Result>): Controller {

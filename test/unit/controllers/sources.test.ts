@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../../../store/index.ts";
-import { EventSource, FakeClock, Informer, intervalSource, mappingSource, objectKey, resyncSource, watchSource } from "../../../controllers/runtime/index.ts";
+import { FakeClock } from "../../../lib/clock.ts";
+import { EventSource, Informer, intervalSource, mappingSource, objectKey, resyncSource, watchSource } from "../../../controllers/runtime/index.ts";
 import { app, secret, settle, LIMIT } from "./support.ts";
 
 test("watchSource enqueues the key of every change, filtered by an optional predicate", LIMIT, async (t) => {

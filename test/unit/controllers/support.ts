@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import type { OwnerReference, Resource } from "../../../resources/index.ts";
-import { createLogger, type Logger } from "../../../controllers/runtime/index.ts";
+import { createLogger, type Logger } from "../../../lib/logger.ts";
 
 /** eventually polls `check` until it stops throwing (or returns true), failing after `timeoutMs`. */
 export async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 5_000, intervalMs = 5): Promise<void> {

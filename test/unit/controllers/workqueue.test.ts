@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ExponentialBackoff, FakeClock, WorkQueue } from "../../../controllers/runtime/index.ts";
+import { FakeClock } from "../../../lib/clock.ts";
+import { ExponentialBackoff, WorkQueue } from "../../../controllers/runtime/index.ts";
 import { settle, LIMIT } from "./support.ts";
 
 function queue(clock = new FakeClock()) {

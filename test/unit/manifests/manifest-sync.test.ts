@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, unlink, writeFile, rename } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { MANIFEST_SOURCE, startManifestSync, type ManifestSync } from "../../../controllers/manifests/index.ts";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
 import { MemoryStore } from "../../../store/index.ts";

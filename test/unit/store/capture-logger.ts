@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLogger, type Logger } from "../../../controllers/runtime/logger.ts";
+import { createLogger, type Logger } from "../../../lib/logger.ts";
 
 /** LogLine is one parsed pino line. */
 export interface LogLine {

@@ -3,7 +3,7 @@
  * concurrent writers and prints `ack <name> <resourceVersion>` for every acknowledged write, until it is killed.
  * Run without arguments (as `node --test` does with every file it finds), it does nothing.
  */
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { NotFoundError, type Resource } from "../../../resources/index.ts";
 import { openDurableStore } from "../../../store/index.ts";
 import { app } from "./fixtures.ts";

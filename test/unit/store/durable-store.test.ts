@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { secretValue } from "../../../resources/index.ts";
 import { LOCK_FILE, SECRET_KEY_FILE, STORE_DIR, SecretKeyError, StoreLockedError, keyOf, openDurableStore } from "../../../store/index.ts";
 import { mutable } from "./contract-helpers.ts";

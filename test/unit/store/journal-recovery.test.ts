@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { appendFile, readFile, readdir, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { test, type TestContext } from "node:test";
-import { silentLogger } from "../../../controllers/runtime/logger.ts";
+import { silentLogger } from "../../../lib/logger.ts";
 import { JournalCorruptError, STORE_DIR, openDurableStore } from "../../../store/index.ts";
 import { encodeBatch, encodePut, scanSegment } from "../../../store/journal-format.ts";
 import { WARN, captureLogger } from "./capture-logger.ts";
