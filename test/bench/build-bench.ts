@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { request } from "node:http";
 import { startDaemon, freePort, reapNats, removeDirs } from "../support/daemon.ts";
 import { ApiClient } from "../support/https-client.ts";
 import { connectTestDocker, cleanupNamespace, randomNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
+import { get } from "../integration/proxy/support.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { createGitRepo, startGitDaemon } from "../support/git-server.ts";
 import { imageRepository, REQUESTED_COMMIT_ANNOTATION, REQUESTED_REF_ANNOTATION } from "../../controllers/build/names.ts";
@@ -126,27 +126,11 @@ async function logMemory(report: Report, api: ApiClient, apps: string, repo: Awa
 async function servingThroughProxy(port: number, body: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const res = await getThroughProxy(port).catch(() => undefined);
+    const res = await get(port, HOST, "/", { timeoutMs: 1_000 }).catch(() => undefined);
     if (res?.status === 200 && res.body.trim() === body) return;
     if (performance.now() > deadline) throw new Error(`${HOST} did not serve ${body} through the proxy within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-/** getThroughProxy sends GET / for HOST to the proxy's plain HTTP port (a fresh connection each time). */
-function getThroughProxy(port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host: HOST }, agent: false, timeout: 1_000 }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /** firstBody retries GET / until it answers 200 with `body`. */

@@ -1,25 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { request } from "node:http";
 import { startDaemon, removeDirs, freePort, eventually } from "../support/daemon.ts";
 import { runCli } from "../support/run-cli.ts";
 import { connectTestDocker, randomNamespace, cleanupNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { dependencyMissing } from "../support/ci.ts";
+import { get as getThroughProxy } from "../integration/proxy/support.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
-
-/** getThroughProxy sends one request to the proxy's HTTP port with a Host header. */
-function getThroughProxy(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host }, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => ok({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.end();
-  });
-}
 
 test("a Domain applied through berth routes its host through berthd's proxy to the App; --base-domain gives the App a generated host too", { timeout: 120_000 }, async (t) => {
   const docker = await connectTestDocker();

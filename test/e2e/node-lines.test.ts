@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { request } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { eventually, freePort, removeDirs, startDaemon } from "../support/daemon.ts";
 import { cleanupNamespace, connectTestDocker, randomNamespace, SKIP_NO_DOCKER } from "../support/docker.ts";
 import { dependencyMissing } from "../support/ci.ts";
+import { get as getThroughProxy } from "../integration/proxy/support.ts";
 import { ensureTestImages, TEST_IMAGES, WEB_PORT } from "../support/images.ts";
 import { runCli } from "../support/run-cli.ts";
 
@@ -22,20 +22,6 @@ async function versionOf(node: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** getThroughProxy sends one request to the proxy's HTTP port with a Host header. */
-function getThroughProxy(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host }, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => ok({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.end();
-  });
 }
 
 for (const line of NODE_LINES) {
